@@ -1,0 +1,104 @@
+"""The events dashboard: create_app() wires configuration, the store, blueprints, error pages and headers."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, request
+from flask.json.provider import JSONProvider
+from flask_wtf.csrf import CSRFProtect
+
+from . import present
+from .config import ConfigError, Settings
+from .cursors import Cursors
+from .store import EventStore
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+# No inline script or style anywhere: this policy holds for every page.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+__all__ = ["create_app", "ConfigError", "Settings"]
+
+
+class ExactJSONProvider(JSONProvider):
+    """JSON responses whose numbers keep every stored digit (Decimal is never turned into float)."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return present.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        import simplejson
+        return simplejson.loads(s, use_decimal=True, **kwargs)
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: EventStore | None = None) -> Flask:
+    """Build the app. `config` is a Settings, or overrides of the environment variables (tests)."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        # A form left open over a long shift still submits; the token is still bound to the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    app.json = ExactJSONProvider(app)
+    # Ids may hold '//', which werkzeug would otherwise merge and redirect away from.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+
+    from .views.common import EventIdConverter
+    app.url_map.converters["event_id"] = EventIdConverter
+
+    app.extensions["events_store"] = store or EventStore.from_settings(settings)
+    app.extensions["events_cursors"] = Cursors(settings.secret_key)
+    CSRFProtect(app)
+
+    from .views import api, errors, events, status
+    app.register_blueprint(events.bp)
+    app.register_blueprint(status.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+
+    from . import cli
+    cli.register(app)
+
+    app.jinja_env.filters.update(
+        human_bytes=present.human_bytes,
+        human_duration=present.human_duration,
+        cell=present.cell,
+        b64=present.b64,
+        ago=present.ago,
+        lag=present.lag,
+    )
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"settings": settings, "type_names": present.TYPE_NAMES}
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            # Pages show live data: back/forward and bookmarks always ask the server again.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

@@ -1,0 +1,137 @@
+"""Signed, opaque page tokens that carry where a page starts and the way back to earlier pages.
+
+DynamoDB only reads forwards, so a token holds the ExclusiveStartKey of its page and the start
+keys of the pages before it. That makes "previous" work from any bookmarked URL with no server
+state. The trail is capped so URLs stay within what proxies and gunicorn accept: past the cap
+the oldest keys are dropped and "previous" from the oldest kept page goes to the first page.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
+
+MAX_TRAIL = 100
+_VERSION = 1
+# A key value as DynamoDB's wire format has it: key attributes are strings, numbers or binary.
+_KEY_TYPES = ("S", "N", "B")
+
+Key = dict[str, dict[str, Any]]
+
+
+class CursorError(ValueError):
+    """A page token that was not made by this dashboard for this listing."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page of a listing starts: None is the first page."""
+
+    start_key: Key | None = None
+    # Start keys of the earlier pages that are not the first one, oldest first.
+    trail: tuple[Key, ...] = ()
+    number: int = 1
+    truncated: bool = field(default=False)
+
+    @property
+    def is_first(self) -> bool:
+        return self.start_key is None
+
+    def following(self, next_key: Key) -> "Position":
+        """The position of the page after this one, which starts after `next_key`."""
+        trail = self.trail + ((self.start_key,) if self.start_key is not None else ())
+        truncated = self.truncated
+        if len(trail) > MAX_TRAIL:
+            trail = trail[-MAX_TRAIL:]
+            truncated = True
+        return Position(start_key=next_key, trail=trail, number=self.number + 1, truncated=truncated)
+
+    def preceding(self) -> "Position | None":
+        """The position of the page before this one, or None on the first page."""
+        if self.start_key is None:
+            return None
+        if not self.trail:
+            return Position()
+        return Position(start_key=self.trail[-1], trail=self.trail[:-1], number=self.number - 1,
+                        truncated=self.truncated)
+
+
+class Cursors:
+    """Turns positions into URL-safe tokens and back, bound to one listing (its scope)."""
+
+    def __init__(self, secret_key: str):
+        self._serializer = URLSafeSerializer(secret_key, salt="events-dashboard.cursor")
+
+    def encode(self, position: Position, scope: str) -> str | None:
+        if position.is_first:
+            return None
+        payload = {
+            "v": _VERSION,
+            "s": scope,
+            "k": _key_to_json(position.start_key),
+            "t": [_key_to_json(key) for key in position.trail],
+            "n": position.number,
+            "x": position.truncated,
+        }
+        return self._serializer.dumps(payload)
+
+    def decode(self, token: str | None, scope: str) -> Position:
+        if token is None or token == "":
+            return Position()
+        if len(token) > 16384:
+            raise CursorError("cursor is too long to be one of ours")
+        try:
+            payload = self._serializer.loads(token)
+        except BadData:
+            raise CursorError("cursor is malformed or was tampered with: start again from the first page") from None
+        except Exception:  # zlib or JSON errors inside a validly signed but unreadable token
+            raise CursorError("cursor cannot be read: start again from the first page") from None
+        if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+            raise CursorError("cursor is from another version of the dashboard: start again from the first page")
+        if payload.get("s") != scope:
+            raise CursorError("cursor belongs to another listing or search: start again from the first page")
+        try:
+            start_key = _key_from_json(payload["k"])
+            trail = tuple(_key_from_json(key) for key in payload["t"])
+            number = payload["n"]
+            truncated = payload["x"]
+        except (KeyError, TypeError, ValueError):
+            raise CursorError("cursor is malformed: start again from the first page") from None
+        if not isinstance(number, int) or number < 2 or not isinstance(truncated, bool):
+            raise CursorError("cursor is malformed: start again from the first page")
+        return Position(start_key=start_key, trail=trail, number=number, truncated=truncated)
+
+
+def _key_to_json(key: Key | None) -> dict[str, list[str]]:
+    if not isinstance(key, dict) or not key:
+        raise ValueError("a page key is a non-empty mapping")
+    encoded = {}
+    for name, typed in key.items():
+        (kind, value), = typed.items()
+        if kind == "B":
+            value = base64.b64encode(bytes(value)).decode("ascii")
+        encoded[name] = [kind, value]
+    return encoded
+
+
+def _key_from_json(data: Any) -> Key:
+    if not isinstance(data, dict) or not data or len(data) > 4:
+        raise ValueError("a page key is a small non-empty mapping")
+    key: Key = {}
+    for name, typed in data.items():
+        if not isinstance(name, str) or not isinstance(typed, list) or len(typed) != 2:
+            raise ValueError("bad key attribute")
+        kind, value = typed
+        if kind not in _KEY_TYPES or not isinstance(value, str):
+            raise ValueError("bad key attribute type")
+        if kind == "B":
+            try:
+                key[name] = {"B": base64.b64decode(value, validate=True)}
+            except binascii.Error:
+                raise ValueError("bad binary key") from None
+        else:
+            key[name] = {kind: value}
+    return key

@@ -1,0 +1,78 @@
+"""The test-event insert form and its validation."""
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from . import times
+
+# DynamoDB allows 2048 bytes of partition key; ids longer than this are not worth typing.
+MAX_ID_LENGTH = 1024
+MAX_TEXT_LENGTH = 2048
+# Numbers carry at most 38 significant digits in DynamoDB.
+_SIZE = re.compile(r"\A[0-9]{1,38}\Z")
+
+
+def fresh_event_id() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+def _no_surrounding_space(form: FlaskForm, field: StringField) -> None:
+    if field.data and field.data != field.data.strip():
+        raise ValidationError("must not start or end with spaces (the id must match exactly when searched)")
+
+
+def _timestamp(form: FlaskForm, field: StringField) -> None:
+    try:
+        field.normalized = times.normalize(field.data or "")
+    except times.TimestampError as error:
+        raise ValidationError(str(error)) from None
+
+
+class EventForm(FlaskForm):
+    event_id = StringField(
+        "Event id",
+        validators=[DataRequired("an event id is required"), Length(max=MAX_ID_LENGTH), _no_surrounding_space],
+        description="Unique: an id that exists already is refused, never overwritten.",
+    )
+    event_type = StringField("Event type", validators=[DataRequired("an event type is required"),
+                                                       Length(max=MAX_TEXT_LENGTH)], default="test")
+    source = StringField("Source", validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
+                         description="The bucket or service the event came from.")
+    key = StringField("Key", validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
+                      description="The object key, such as path/to/file.txt.")
+    event_name = StringField("Event name", validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
+                             description="Such as ObjectCreated:Put.")
+    size = StringField("Size (bytes)", validators=[
+        Optional(), Regexp(_SIZE, message="must be a whole number of bytes, 0 or more (at most 38 digits)")])
+    content_type = StringField("Content type", validators=[Optional(), Length(max=255)],
+                               description="Such as text/plain.")
+    timestamp = StringField("Timestamp (UTC)", validators=[DataRequired("a timestamp is required"), _timestamp],
+                            description="ISO-8601; stored as YYYY-MM-DDTHH:MM:SSZ in UTC. A time without an offset is UTC.")
+
+    def prefill(self) -> None:
+        """Fresh defaults for a blank form: a new id and the current time."""
+        self.event_id.data = fresh_event_id()
+        self.event_type.data = "test"
+        self.timestamp.data = times.now_stored()
+
+    def to_item(self) -> dict[str, Any]:
+        """The event as it is stored: empty optional fields are left out, size is a Number."""
+        item: dict[str, Any] = {
+            "event_id": self.event_id.data,
+            "event_type": self.event_type.data.strip(),
+            "timestamp": self.timestamp.normalized,
+        }
+        for name in ("source", "key", "event_name", "content_type"):
+            value = getattr(self, name).data
+            if value:
+                item[name] = value
+        if self.size.data:
+            item["size"] = Decimal(self.size.data)
+        return item

@@ -1,0 +1,146 @@
+"""Pure formatting of stored values for people (pages) and for scripts (JSON), without losing a digit."""
+from __future__ import annotations
+
+import base64
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import simplejson
+
+from . import times
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+TYPE_NAMES = {
+    "S": "String", "N": "Number", "B": "Binary", "BOOL": "Boolean", "NULL": "Null",
+    "SS": "String set", "NS": "Number set", "BS": "Binary set", "M": "Map", "L": "List",
+}
+
+
+def human_bytes(value: Any) -> str:
+    """1536 -> '1.5 KiB'; anything that is not a non-negative number is shown as it is."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not amount.is_finite() or amount < 0:
+        return str(value)
+    if amount < 1024:
+        return f"{amount.normalize():f} B" if amount == amount.to_integral_value() else f"{amount} B"
+    size = float(amount)
+    for unit in _UNITS:
+        if size < 1024 or unit == _UNITS[-1]:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return str(value)
+
+
+def human_duration(seconds: float | None) -> str:
+    """A processing lag such as '850 ms', '1.2 s', '3 min 5 s'; negative lags keep their sign."""
+    if seconds is None:
+        return ""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 1:
+        return f"{sign}{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{sign}{seconds:.1f} s".replace(".0 s", " s")
+    if seconds < 3600:
+        return f"{sign}{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{sign}{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+def _wire_ready(typed: Any) -> Any:
+    """DynamoDB JSON with binary as base64, as the AWS CLI prints it."""
+    if isinstance(typed, dict):
+        return {name: _wire_ready(value) for name, value in typed.items()}
+    if isinstance(typed, list):
+        return [_wire_ready(value) for value in typed]
+    if isinstance(typed, (bytes, bytearray)):
+        return base64.b64encode(bytes(typed)).decode("ascii")
+    return typed
+
+
+def wire_json(item: dict[str, Any]) -> str:
+    """The item exactly as stored, in DynamoDB JSON: numbers are the stored digit strings."""
+    return simplejson.dumps(_wire_ready(item), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def plain_ready(value: Any) -> Any:
+    """Plain Python values made JSON-ready: sets become sorted lists, bytes base64. Decimals stay exact."""
+    if isinstance(value, dict):
+        return {name: plain_ready(inner) for name, inner in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return [plain_ready(inner) for inner in sorted(value)]
+    if isinstance(value, list):
+        return [plain_ready(inner) for inner in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """JSON where Decimal is written as the exact number it holds, never through float."""
+    return simplejson.dumps(plain_ready(value), use_decimal=True, ensure_ascii=False, **options)
+
+
+def typed_entries(item: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(name, type tag, wire value) for each attribute: the key first, then by name."""
+    def order(name: str) -> tuple[int, str]:
+        return (0 if name == "event_id" else 1, name)
+    return [(name, next(iter(item[name])), next(iter(item[name].values()))) for name in sorted(item, key=order)]
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+def cell(value: Any) -> str:
+    """One attribute in a list cell: exact digits, sets joined, binary as base64, missing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (bytes, bytearray)):
+        return b64(value)
+    if isinstance(value, (set, frozenset)):
+        return ", ".join(cell(inner) for inner in sorted(value))
+    if isinstance(value, (dict, list)):
+        return dumps(value)
+    return str(value)
+
+
+def findings(status: Any) -> list[tuple[str, str]]:
+    """(level, message) for what ops should look at on /status: 'bad', 'warn' or 'ok'."""
+    found: list[tuple[str, str]] = []
+    table = status.description
+    if table is not None:
+        if table.status != "ACTIVE":
+            found.append(("warn" if table.status == "UPDATING" else "bad", f"Table is {table.status}, not ACTIVE"))
+        for index in table.indexes:
+            if index.status != "ACTIVE":
+                level = "warn" if index.status in ("CREATING", "UPDATING") else "bad"
+                found.append((level, f"Index {index.name} is {index.status}, not ACTIVE"))
+        if table.billing_mode == "PROVISIONED" and not status.autoscaling.targets:
+            low = [capacity for capacity in (table.read_capacity, table.write_capacity) if capacity is not None and capacity <= 5]
+            if low:
+                found.append(("warn", "Provisioned capacity of 5 units or less without auto-scaling: prone to throttling"))
+    if status.pitr.status == "DISABLED":
+        found.append(("warn", "Point-in-time recovery is off: the table cannot be restored to a recent second"))
+    elif status.pitr.status != "ENABLED":
+        found.append(("warn", "Point-in-time recovery status is unknown"))
+    if table is None:
+        found.append(("bad", "DescribeTable did not answer"))
+    if not found:
+        found.append(("ok", "Table and indexes ACTIVE, point-in-time recovery on"))
+    return found
+
+
+def ago(stored: Any) -> str:
+    """'3 h ago' for a stored timestamp, empty for anything that is not one."""
+    moment = times.try_parse(stored)
+    return times.relative(moment) if moment else ""
+
+
+def lag(event_values: dict[str, Any]) -> str:
+    """Processing lag, processed_at - timestamp, for people."""
+    return human_duration(times.lag_seconds(event_values.get("timestamp"), event_values.get("processed_at")))

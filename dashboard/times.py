@@ -1,0 +1,113 @@
+"""Parse and normalize ISO-8601 timestamps to the stored UTC form YYYY-MM-DDTHH:MM:SSZ."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+STORED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+EXPECTED = "an ISO-8601 date and time such as 2024-01-01T00:00:00Z, 2024-01-01 00:00:00 or 2024-01-01T02:00:00+02:00"
+# A date alone names a whole day, not the one second the timestamp index is keyed on.
+_DATE_ONLY = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
+
+
+class TimestampError(ValueError):
+    """The text is not a timestamp the events table can be searched by."""
+
+
+def parse(text: str) -> datetime:
+    """The aware UTC datetime that `text` names, to the second (fractions are dropped)."""
+    value = (text or "").strip()
+    if not value:
+        raise TimestampError(f"timestamp is empty: expected {EXPECTED}")
+    if _DATE_ONLY.match(value):
+        raise TimestampError(
+            f"timestamp {value!r} is a date without a time: events are indexed by the second, expected {EXPECTED}"
+        )
+    # Lower-case separators are valid ISO-8601 and appear in hand-typed URLs.
+    if len(value) > 10 and value[10] == "t":
+        value = value[:10] + "T" + value[11:]
+    if value.endswith("z"):
+        value = value[:-1] + "Z"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise TimestampError(f"timestamp {text.strip()!r} is not understood: expected {EXPECTED}") from None
+    if moment.tzinfo is None:
+        # The table stores UTC; a time without an offset is read as UTC, as the form says.
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise TimestampError(f"timestamp {text.strip()!r} is out of range") from None
+    return moment.replace(microsecond=0)
+
+
+def format_stored(moment: datetime) -> str:
+    """The stored form of an aware datetime."""
+    return moment.astimezone(timezone.utc).strftime(STORED_FORMAT)
+
+
+def normalize(text: str) -> str:
+    """The stored UTC form of any accepted ISO-8601 variant."""
+    return format_stored(parse(text))
+
+
+def now_stored() -> str:
+    return format_stored(datetime.now(timezone.utc))
+
+
+def try_parse(text: object) -> datetime | None:
+    """The moment a stored value names, or None when it is not a timestamp (stored data may be anything)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse(text)
+    except TimestampError:
+        return None
+
+
+def neighbours(stored: str) -> tuple[str, str] | None:
+    """The seconds just before and after a stored timestamp."""
+    moment = try_parse(stored)
+    if moment is None:
+        return None
+    try:
+        return format_stored(moment - timedelta(seconds=1)), format_stored(moment + timedelta(seconds=1))
+    except OverflowError:
+        return None
+
+
+def relative(moment: datetime, now: datetime | None = None) -> str:
+    """A short human phrase for how long ago (or ahead) a moment is, such as '3 h ago'."""
+    now = now or datetime.now(timezone.utc)
+    seconds = int((now - moment).total_seconds())
+    suffix = "ago" if seconds >= 0 else "from now"
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} {suffix}"
+    return "just now" if seconds < 5 else f"{seconds} s {suffix}"
+
+
+def lag_seconds(start: object, end: object) -> float | None:
+    """Seconds from one stored timestamp to another, or None when either is not a timestamp."""
+    first, second = _precise(start), _precise(end)
+    if first is None or second is None:
+        return None
+    return (second - first).total_seconds()
+
+
+def _precise(text: object) -> datetime | None:
+    # Lag wants sub-second precision when the pipeline stored it, unlike search keys.
+    if not isinstance(text, str) or not text.strip():
+        return None
+    value = text.strip()
+    if value.endswith(("z", "Z")):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment

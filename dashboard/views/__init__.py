@@ -1,0 +1,1 @@
+"""Thin blueprints: parse the request, call the store, render a page, a fragment or JSON."""

@@ -1,0 +1,75 @@
+"""One place that turns every failure into a clear page or JSON answer with the right status, never a traceback."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..store import (AccessDenied, BackendUnavailable, EventExists, EventNotFound, Rejected, StoreError,
+                     TableMissing, Throttled)
+from .common import is_htmx
+
+log = logging.getLogger(__name__)
+
+_STORE_STATUS = (
+    (EventNotFound, 404, "Event not found"),
+    (EventExists, 409, "Event already exists"),
+    (Rejected, 400, "Request rejected by DynamoDB"),
+    (Throttled, 503, "DynamoDB is throttling"),
+    (TableMissing, 503, "Table not found"),
+    (AccessDenied, 503, "Access to DynamoDB denied"),
+    (BackendUnavailable, 503, "DynamoDB unavailable"),
+)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz" or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def error_response(status: int, title: str, message: str):
+    if _wants_json():
+        response = jsonify({"error": title, "message": message, "status": status})
+        response.status_code = status
+    elif is_htmx():
+        # htmx swaps error answers too (see base.html): this one lands in the alert region.
+        response = Flask.response_class(render_template("errors/_message.html", status=status, title=title,
+                                                        message=message), status=status)
+        response.headers["HX-Retarget"] = "#alerts"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
+                                                        message=message), status=status)
+    response.vary.add("HX-Request")
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(StoreError)
+    def _store_error(error: StoreError):
+        for kind, status, title in _STORE_STATUS:
+            if isinstance(error, kind):
+                if status >= 500:
+                    log.warning("%s: %s", title, error.message)
+                return error_response(status, title, error.message)
+        log.error("unmapped store error: %s", error.message)
+        return error_response(503, "DynamoDB unavailable", error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return error_response(400, "Form expired or forged",
+                              f"{error.description} Reload the form and submit it again; nothing was written.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        return error_response(error.code or 500, error.name, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "Internal error",
+                              "The dashboard failed to answer this request; the error is in its log.")

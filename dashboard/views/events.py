@@ -1,0 +1,92 @@
+"""The events pages: the paged list and timestamp search, one event, and the test-event form."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from .. import listing, present, times
+from ..forms import EventForm
+from ..store import EventExists
+from .common import cursors, is_htmx, render_page_or_fragment, store
+
+bp = Blueprint("events", __name__)
+
+
+def _read_only() -> bool:
+    return current_app.config["SETTINGS"].read_only
+
+
+def _safe_back(target: str | None) -> str | None:
+    """Only a list URL of this app may be offered as the way back (no open redirect)."""
+    if target and target.startswith("/events") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("events.list_events"))
+
+
+@bp.get("/events")
+def list_events():
+    """One page of events, or of the events at one timestamp (through the index, never a scan)."""
+    query = listing.parse_query(request.args, cursors())
+    page = listing.fetch(store(), query, cursors())
+    return render_page_or_fragment(
+        "events/list.html", "events/_table.html",
+        listing=page,
+        item_count=store().approximate_count(),
+        page_sizes=listing.PAGE_SIZES,
+        here=request.full_path.rstrip("?"),
+    )
+
+
+@bp.get("/events/<event_id:event_id>")
+def show_event(event_id: str):
+    """Every attribute of one event, exactly as stored, and the raw item."""
+    event = store().get(event_id)
+    timestamp = event.get("timestamp")
+    return render_template(
+        "events/detail.html",
+        event=event,
+        entries=present.typed_entries(event.item),
+        raw_json=present.wire_json(event.item),
+        timestamp=timestamp if isinstance(timestamp, str) else None,
+        search_timestamp=times.try_parse(timestamp) and times.normalize(timestamp),
+        neighbours=times.neighbours(timestamp) if isinstance(timestamp, str) else None,
+        back=_safe_back(request.args.get("back")),
+    )
+
+
+@bp.get("/events/new")
+def new_event():
+    """The insert form, pre-filled with a fresh id and the current time."""
+    if _read_only():
+        abort(403, description="This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted.")
+    form = EventForm(formdata=None)
+    form.prefill()
+    return render_page_or_fragment("events/new.html", "events/_form.html", form=form)
+
+
+@bp.post("/events")
+def create_event():
+    """Insert a test event; an id that exists already is refused and left untouched."""
+    if _read_only():
+        abort(403, description="This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted.")
+    form = EventForm()
+    if not form.validate():
+        return render_page_or_fragment("events/new.html", "events/_form.html", status=422, form=form)
+    try:
+        event = store().put_new(form.to_item())
+    except EventExists as error:
+        form.event_id.errors = [error.message]
+        return render_page_or_fragment("events/new.html", "events/_form.html", status=409, form=form,
+                                       existing_id=form.event_id.data)
+    location = url_for("events.show_event", event_id=event.event_id, created=1)
+    if is_htmx():
+        # htmx follows a 303 inside its own request; it navigates on HX-Redirect instead.
+        response = current_app.make_response(("", 201))
+        response.headers["HX-Redirect"] = location
+        response.headers["Location"] = location
+        return response
+    return redirect(location, code=303)

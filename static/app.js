@@ -1,0 +1,60 @@
+// Small enhancements only: every page works without this file (no inline scripts anywhere).
+(function () {
+  "use strict";
+
+  // "/" focuses the search box, as in most ops tools, unless the user is typing somewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var active = document.activeElement;
+    if (active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName))) return;
+    var box = document.getElementById("timestamp");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
+  // Copy buttons stay hidden without JavaScript, where they could not work.
+  function enableCopyButtons(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard) return;
+      button.hidden = false;
+      if (button.dataset.copyBound) return;
+      button.dataset.copyBound = "1";
+      button.addEventListener("click", function () {
+        var source = document.querySelector(button.dataset.copy);
+        if (!source) return;
+        navigator.clipboard.writeText(source.textContent).then(function () {
+          var label = button.textContent;
+          button.textContent = "Copied";
+          setTimeout(function () { button.textContent = label; }, 1500);
+        }, function () {
+          button.textContent = "Copy failed: select the text";
+        });
+      });
+    });
+  }
+
+  // Clearing the search also empties the box that stays on the page when only the table is swapped.
+  document.addEventListener("click", function (event) {
+    var clear = event.target.closest && event.target.closest("[data-clear-search]");
+    if (!clear) return;
+    var box = document.getElementById("timestamp");
+    if (box) box.value = "";
+  });
+
+  // An alert from an earlier request is stale once a new one starts.
+  document.addEventListener("htmx:beforeRequest", function () {
+    var alerts = document.getElementById("alerts");
+    if (alerts) alerts.innerHTML = "";
+  });
+
+  // A failed swap or a dead server still tells the user something.
+  document.addEventListener("htmx:sendError", function () {
+    var alerts = document.getElementById("alerts");
+    if (alerts) alerts.textContent = "The dashboard did not answer. Check that it is running, then try again.";
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { enableCopyButtons(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { enableCopyButtons(event.target); });
+})();

@@ -1,0 +1,134 @@
+"""Fixtures: an app per test on its own table (moto in-process), and a live dashboard over real HTTP.
+
+Unit tests use moto's in-process mock; integration and browser tests go through the embedded
+moto server over HTTP, exactly as `make run` does.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+# Never reach real AWS from a test, whatever the developer's shell holds.
+for _name in [name for name in os.environ if name.startswith("AWS_")]:
+    del os.environ[_name]
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+})
+
+from moto import mock_aws  # noqa: E402
+
+from dashboard import create_app  # noqa: E402
+from dashboard.config import Settings  # noqa: E402
+from dashboard.local import demo_events, start_server  # noqa: E402
+from dashboard.store import EventStore  # noqa: E402
+
+SECRET = "test-secret-key-0123456789abcdef"
+DEMO_DAY = date(2024, 1, 1)
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def unique_table() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}-events"
+
+
+def settings_for(table: str, endpoint: str | None = None, **overrides: object) -> Settings:
+    values = {"SECRET_KEY": SECRET, "EVENTS_TABLE": table, "DASHBOARD_LOCAL": "0", "DASHBOARD_READ_ONLY": "0"}
+    if endpoint:
+        values["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    values.update({key: str(value) for key, value in overrides.items()})
+    return Settings.from_env(values)
+
+
+@pytest.fixture
+def mocked_aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def store(mocked_aws: None) -> EventStore:
+    """An empty events table, created as the spec says, in moto's in-process mock."""
+    table = EventStore.from_settings(settings_for(unique_table()))
+    table.create_table(wait=False)
+    return table
+
+
+@pytest.fixture
+def app(store: EventStore):
+    flask_app = create_app(settings_for(store.table_name), store=store)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the insert form, as a browser would read it."""
+    page = client.get("/events/new")
+    match = CSRF_FIELD.search(page.get_data(as_text=True))
+    assert match, "the insert form carries a csrf_token field"
+    return match.group(1)
+
+
+# ---------------------------------------------------------------------------- over real HTTP
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The embedded DynamoDB server of `make run`, answering over HTTP on loopback."""
+    server, endpoint = start_server()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_table(moto_endpoint: str) -> tuple[str, list[dict]]:
+    """A table on the HTTP server holding the demo events of one fixed day."""
+    name = unique_table()
+    table = EventStore.from_settings(settings_for(name, moto_endpoint))
+    table.create_table()
+    events = list(demo_events(600, DEMO_DAY, seed=11))
+    table.put_many(events)
+    return name, events
+
+
+class LiveServer:
+    def __init__(self, app, host: str = "127.0.0.1"):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self._server = make_server(host, 0, app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(moto_endpoint: str, demo_table: tuple[str, list[dict]]) -> Iterator[LiveServer]:
+    """The dashboard itself over HTTP, talking to the embedded DynamoDB over HTTP: what `make run` serves."""
+    name, _ = demo_table
+    app = create_app(settings_for(name, moto_endpoint, DASHBOARD_LOCAL="1"))
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
