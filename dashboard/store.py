@@ -242,8 +242,9 @@ class ItemCount:
 def _client_config(settings: Settings) -> Config:
     # botocore's legacy default retries DynamoDB 10 times with long waits: a dead backend
     # would hold a page for minutes. Standard mode with few attempts answers in seconds.
+    # (total_max_attempts counts the first try; the older max_attempts key counts only retries.)
     return Config(
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="events-dashboard",

@@ -1,0 +1,29 @@
+"""Reading the dashboard's HTML the way a script or a reviewer would: rows, pager links, fields."""
+from __future__ import annotations
+
+import html
+import re
+
+_ROW = re.compile(r'<tr data-event-id="([^"]*)"')
+_LINK = r'<a rel="{rel}"[^>]*\shref="([^"]*)"'
+
+
+def row_ids(page: str) -> list[str]:
+    return [html.unescape(value) for value in _ROW.findall(page)]
+
+
+def link(page: str, rel: str) -> str | None:
+    match = re.search(_LINK.format(rel=rel), page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def walk(client, url: str, rel: str = "next", limit: int = 500) -> list[tuple[str, list[str]]]:
+    """Follow rel links from `url`: (url, row ids) of each page visited."""
+    visited = []
+    while url and len(visited) < limit:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        text = response.get_data(as_text=True)
+        visited.append((url, row_ids(text)))
+        url = link(text, rel)
+    return visited

@@ -1,0 +1,81 @@
+"""The JSON API: same paging as the pages, exact numbers, JSON errors."""
+from decimal import Decimal
+from urllib.parse import quote
+
+import simplejson
+
+
+def body(response):
+    return simplejson.loads(response.get_data(as_text=True), use_decimal=True)
+
+
+def seed(store, count, timestamp="2024-01-01T00:00:00Z"):
+    store.put_many({"event_id": f"e-{n:03}", "timestamp": timestamp, "size": n} for n in range(count))
+
+
+def test_api_events_pages_with_next_cursor_until_the_end(client, store):
+    seed(store, 13)
+    ids, cursor, calls = [], None, 0
+    while True:
+        query = {"limit": 5} | ({"cursor": cursor} if cursor else {})
+        data = body(client.get("/api/events", query_string=query))
+        assert set(data) >= {"items", "next_cursor", "consumed_capacity"}
+        assert data["consumed_capacity"] is None or isinstance(data["consumed_capacity"], (int, float, Decimal))
+        ids += [item["event_id"] for item in data["items"]]
+        cursor = data["next_cursor"]
+        calls += 1
+        if cursor is None:
+            break
+    assert sorted(ids) == [f"e-{n:03}" for n in range(13)] and calls <= 4
+
+
+def test_api_timestamp_search_and_its_errors(client, store):
+    seed(store, 3)
+    data = body(client.get("/api/events?timestamp=2024-01-01 00:00:00"))
+    assert len(data["items"]) == 3 and data["timestamp"] == "2024-01-01T00:00:00Z"
+    bad = client.get("/api/events?timestamp=nope")
+    assert bad.status_code == 400 and "expected" in body(bad)["message"]
+    assert client.get("/api/events?limit=500").status_code == 400
+    assert body(client.get("/api/events?cursor=forged"))["status"] == 400
+
+
+def test_api_event_keeps_numbers_exact(client, store):
+    store.put_many([{"event_id": "n/1", "timestamp": "2024-01-01T00:00:00Z",
+                     "big": Decimal("12345678901234567890123456789012345678"), "frac": Decimal("0.1"),
+                     "tags": {"b", "a"}, "blob": b"\x01"}])
+    response = client.get("/api/events/" + quote("n/1", safe=""))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert '"big": 12345678901234567890123456789012345678' in text
+    assert '"frac": 0.1' in text
+    data = body(response)
+    assert data["big"] == Decimal("12345678901234567890123456789012345678")
+    assert data["tags"] == ["a", "b"] and data["blob"] == "AQ=="
+
+
+def test_api_event_in_dynamodb_json_keeps_the_type_tags(client, store):
+    store.put_many([{"event_id": "typed", "timestamp": "2024-01-01T00:00:00Z", "tags": {"x"}}])
+    data = body(client.get("/api/events/typed?format=dynamodb"))
+    assert data["tags"] == {"SS": ["x"]} and data["event_id"] == {"S": "typed"}
+
+
+def test_api_unknown_event_is_404_json(client):
+    response = client.get("/api/events/missing")
+    assert response.status_code == 404 and body(response)["status"] == 404
+
+
+def test_api_status_has_the_documented_fields(client, store):
+    data = body(client.get("/api/status"))
+    assert data["table_name"] == store.table_name
+    assert data["status"] == "ACTIVE" and data["billing_mode"] == "PAY_PER_REQUEST"
+    assert data["read_capacity"] is None and data["write_capacity"] is None
+    assert isinstance(data["item_count"], int)
+    assert [index["name"] for index in data["indexes"]] == ["timestamp-index"]
+    assert set(data["indexes"][0]) >= {"name", "status", "item_count"}
+    assert data["pitr"]["status"] == "ENABLED"
+    assert set(data["pitr"]) >= {"status", "earliest_restorable", "latest_restorable"}
+
+
+def test_unknown_api_route_is_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404 and body(response)["error"] == "Not Found"

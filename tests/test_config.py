@@ -1,0 +1,38 @@
+"""config.py: settings come from the environment and are refused early, with a reason, when they cannot work."""
+import pytest
+
+from dashboard.config import ConfigError, Settings
+
+
+def test_defaults():
+    settings = Settings.from_mapping({"SECRET_KEY": "s" * 32})
+    assert settings.table_name == "devops-studio-dev-events"
+    assert not settings.read_only and not settings.local_mode
+    assert settings.max_attempts == 3 and settings.connect_timeout <= 5
+
+
+def test_secret_key_is_required_outside_local_mode():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Settings.from_mapping({})
+    assert len(Settings.from_mapping({"DASHBOARD_LOCAL": "1"}).secret_key) >= 32
+
+
+def test_endpoint_and_table_come_from_boto3s_own_variables():
+    settings = Settings.from_mapping({"SECRET_KEY": "s" * 32, "EVENTS_TABLE": "shop-prod-events",
+                                      "AWS_ENDPOINT_URL_DYNAMODB": "http://localhost:8000"})
+    assert settings.table_name == "shop-prod-events"
+    assert settings.dynamodb_endpoint == settings.autoscaling_endpoint == "http://localhost:8000"
+
+
+@pytest.mark.parametrize("name,value", [
+    ("EVENTS_TABLE", "no spaces allowed"), ("EVENTS_TABLE", "ab"), ("DASHBOARD_READ_ONLY", "maybe"),
+    ("DYNAMODB_READ_TIMEOUT", "soon"), ("DYNAMODB_MAX_ATTEMPTS", "0"), ("SECRET_KEY", "short"),
+])
+def test_bad_values_are_refused_with_their_name(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_mapping({"SECRET_KEY": "s" * 32, name: value})
+
+
+def test_read_only_flag():
+    assert Settings.from_mapping({"SECRET_KEY": "s" * 32, "DASHBOARD_READ_ONLY": "1"}).read_only
+    assert Settings.from_mapping({"SECRET_KEY": "s" * 32, "DASHBOARD_READ_ONLY": "true"}).read_only

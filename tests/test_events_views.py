@@ -1,0 +1,239 @@
+"""The events pages through Flask's test client: paging, timestamp search, detail, errors."""
+from decimal import Decimal
+from urllib.parse import quote
+
+import pytest
+
+from tests.pages import link, row_ids, walk
+
+
+def seed(store, count, timestamp="2024-01-01T00:00:00Z", prefix="e"):
+    store.put_many({"event_id": f"{prefix}-{n:04}", "timestamp": timestamp, "event_type": "test",
+                    "size": n * 1000, "processed_at": timestamp} for n in range(count))
+
+
+def read_calls(store):
+    seen = []
+    store._dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: seen.append(model.name))
+    return seen
+
+
+def test_root_redirects_to_the_events(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/events")
+
+
+def test_following_next_from_the_first_page_visits_every_item_exactly_once(client, store):
+    seed(store, 57)
+    pages = walk(client, "/events?limit=10")
+    ids = [event_id for _, rows in pages for event_id in rows]
+    assert sorted(ids) == [f"e-{n:04}" for n in range(57)]
+    assert len(pages) in (6, 7)  # DynamoDB may hand back a last, empty page
+    assert link(client.get(pages[-1][0]).get_data(as_text=True), "next") is None
+
+
+def test_prev_from_every_page_shows_the_page_before_it(client, store):
+    seed(store, 35)
+    pages = walk(client, "/events?limit=5")
+    for (_, earlier_rows), (url, _) in zip(pages, pages[1:]):
+        previous = link(client.get(url).get_data(as_text=True), "prev")
+        assert previous is not None
+        assert row_ids(client.get(previous).get_data(as_text=True)) == earlier_rows
+    assert link(client.get(pages[0][0]).get_data(as_text=True), "prev") is None
+
+
+def test_a_bookmarked_page_shows_the_same_rows_and_its_prev_still_works(app, store):
+    seed(store, 30)
+    first_client = app.test_client()
+    pages = walk(first_client, "/events?limit=7")
+    bookmark, rows = pages[3]
+    # Another browser, no session, same URL.
+    other = app.test_client()
+    page = other.get(bookmark).get_data(as_text=True)
+    assert row_ids(page) == rows
+    assert row_ids(other.get(link(page, "prev")).get_data(as_text=True)) == pages[2][1]
+
+
+def test_each_page_is_exactly_one_read_call(client, store):
+    seed(store, 20)
+    client.get("/events?limit=5")  # warms the cached approximate item count
+    seen = read_calls(store)
+    url = "/events?limit=5"
+    for _ in range(3):
+        seen.clear()
+        page = client.get(url).get_data(as_text=True)
+        assert seen == ["Scan"]
+        url = link(page, "next")
+    seen.clear()
+    client.get("/events?timestamp=2024-01-01T00:00:00Z&limit=5")
+    assert seen == ["Query"]
+
+
+def test_the_page_shows_its_cost_and_the_approximate_item_count(client, store):
+    seed(store, 3)
+    page = client.get("/events").get_data(as_text=True)
+    assert "RCU" in page and "data-consumed-rcu" in page
+    assert "approx" in page and "data-item-count" in page
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", "", "1e2", "9999999999999"])
+def test_a_bad_limit_is_400_with_a_clear_message(client, limit):
+    response = client.get(f"/events?limit={limit}")
+    assert response.status_code == 400
+    assert "limit must be a whole number from 1 to 100" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("limit", ["1", "100"])
+def test_limit_bounds_are_accepted(client, store, limit):
+    seed(store, 3)
+    response = client.get(f"/events?limit={limit}")
+    assert response.status_code == 200 and len(row_ids(response.get_data(as_text=True))) == min(3, int(limit))
+
+
+def test_a_malformed_or_tampered_cursor_is_400_never_500(client, store):
+    seed(store, 12)
+    next_url = link(client.get("/events?limit=5").get_data(as_text=True), "next")
+    token = next_url.split("cursor=")[1]
+    for bad in ["garbage", token[:-3] + "abc", "x" + token, token.replace(".", "")]:
+        response = client.get(f"/events?limit=5&cursor={quote(bad)}")
+        assert response.status_code == 400, bad
+        assert "cursor" in response.get_data(as_text=True)
+
+
+def test_a_scan_cursor_cannot_continue_a_timestamp_search(client, store):
+    seed(store, 12)
+    next_url = link(client.get("/events?limit=5").get_data(as_text=True), "next")
+    response = client.get(next_url + "&timestamp=2024-01-01T00:00:00Z")
+    assert response.status_code == 400
+
+
+def test_htmx_gets_the_fragment_and_a_plain_request_the_page(client, store):
+    seed(store, 3)
+    full = client.get("/events")
+    fragment = client.get("/events", headers={"HX-Request": "true"})
+    restore = client.get("/events", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in full.get_data(as_text=True)
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert fragment.get_data(as_text=True).lstrip().startswith("<section id=\"events\"")
+    assert "<html" in restore.get_data(as_text=True)
+    assert row_ids(full.get_data(as_text=True)) == row_ids(fragment.get_data(as_text=True))
+    assert "HX-Request" in full.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+
+
+@pytest.mark.parametrize("text", ["2024-01-01T00:00:00Z", "2024-01-01 00:00:00", "2024-01-01T00:00:00+00:00",
+                                  "2024-01-01T01:00:00+01:00", "2023-12-31T16:00:00-08:00"])
+def test_timestamp_search_accepts_iso_variants(client, store, text):
+    seed(store, 4, "2024-01-01T00:00:00Z", "hit")
+    seed(store, 2, "2024-01-01T00:00:01Z", "miss")
+    response = client.get("/events", query_string={"timestamp": text})
+    assert response.status_code == 200
+    assert sorted(row_ids(response.get_data(as_text=True))) == [f"hit-{n:04}" for n in range(4)]
+
+
+def test_timestamp_search_pages_through_a_busy_second_without_scanning(client, store):
+    seed(store, 23, "2024-01-01T12:00:00Z", "busy")
+    seed(store, 5, "2024-01-01T12:00:01Z", "other")
+    seen = read_calls(store)
+    pages = walk(client, "/events?timestamp=2024-01-01T12:00:00Z&limit=10")
+    ids = [event_id for _, rows in pages for event_id in rows]
+    assert sorted(ids) == [f"busy-{n:04}" for n in range(23)]
+    assert "Scan" not in seen and "Query" in seen
+    previous = link(client.get(pages[2][0]).get_data(as_text=True), "prev")
+    assert "timestamp=2024-01-01T12:00:00Z" in previous
+    assert row_ids(client.get(previous).get_data(as_text=True)) == pages[1][1]
+
+
+@pytest.mark.parametrize("text", ["tomorrow", "2024-02-30T00:00:00Z", "2024-01-01"])
+def test_an_unparseable_timestamp_is_400_and_says_the_expected_format(client, text):
+    response = client.get("/events", query_string={"timestamp": text})
+    assert response.status_code == 400
+    assert "2024-01-01T00:00:00Z" in response.get_data(as_text=True)
+
+
+def test_no_match_is_an_empty_state_with_200(client, store):
+    seed(store, 3)
+    response = client.get("/events?timestamp=1999-01-01T00:00:00Z")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "data-empty" in page and "No events at 1999-01-01T00:00:00Z" in page and row_ids(page) == []
+
+
+def test_an_empty_timestamp_is_the_plain_listing(client, store):
+    seed(store, 3)
+    assert len(row_ids(client.get("/events?timestamp=").get_data(as_text=True))) == 3
+
+
+WEIRD_IDS = ["a/b/c", "/leading", "trailing/", "double//slash", "with space", "hash#tag", "100%", "%2F", "ünïcødé ✓ 事件",
+             "q?x=1&y=2", "new-ish", "dots.and..dots", "+plus+"]
+
+
+@pytest.mark.parametrize("event_id", WEIRD_IDS)
+def test_detail_opens_any_id(client, store, event_id):
+    store.put_new({"event_id": event_id, "timestamp": "2024-01-01T00:00:00Z"})
+    response = client.get("/events/" + quote(event_id, safe=""))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    import html
+    assert html.escape(event_id) in response.get_data(as_text=True)
+
+
+def test_list_links_to_the_detail_of_any_id(client, store):
+    for event_id in WEIRD_IDS:
+        store.put_new({"event_id": event_id, "timestamp": "2024-01-01T00:00:00Z"})
+    import html
+    import re
+    page = client.get("/events?limit=100").get_data(as_text=True)
+    hrefs = [html.unescape(h) for h in re.findall(r'<td class="id trunc"><a href="([^"]*)"', page)]
+    opened = set()
+    for href in hrefs:
+        response = client.get(href)
+        assert response.status_code == 200, href
+        opened.add(re.search(r'<code data-event-id="([^"]*)"', response.get_data(as_text=True)).group(1))
+    assert {html.unescape(i) for i in opened} == set(WEIRD_IDS)
+
+
+def test_unknown_id_is_404(client):
+    response = client.get("/events/does-not-exist")
+    assert response.status_code == 404
+    assert "does-not-exist" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_detail_renders_every_type_exactly(client, store):
+    store.put_many([{
+        "event_id": "typed", "timestamp": "2024-01-01T00:00:00Z",
+        "big": Decimal("12345678901234567890123456789012345678"), "small": Decimal("-0.000000000000000000000000000000000001"),
+        "blob": b"\x00\x01\xfe", "flag": True, "nothing": None, "empty": "", "names": {"x", "y"},
+        "nums": {Decimal("1"), Decimal("2.50")}, "blobs": {b"ab"}, "map": {"inner": {"deep": [Decimal("3"), "s"]}},
+        "list": [True, None], "empty_map": {}, "empty_list": [],
+    }])
+    page = client.get("/events/typed").get_data(as_text=True)
+    for kind in ("S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "M", "L"):
+        assert f'data-type="{kind}"' in page, kind
+    assert "12345678901234567890123456789012345678" in page
+    assert "-1E-36" in page or "-0.000000000000000000000000000000000001" in page
+    assert "AAH+" in page  # base64 of the binary
+    assert "(empty string)" in page and "(empty map)" in page and "(empty list)" in page
+    import html
+    assert '"N": "12345678901234567890123456789012345678"' in html.unescape(page)  # raw DynamoDB JSON keeps the digits
+
+
+def test_detail_links_to_the_same_and_neighbouring_seconds(client, store):
+    store.put_new({"event_id": "n1", "timestamp": "2024-01-01T00:00:00Z"})
+    page = client.get("/events/n1").get_data(as_text=True)
+    assert "/events?timestamp=2024-01-01T00:00:00Z" in page
+    assert "/events?timestamp=2023-12-31T23:59:59Z" in page and "/events?timestamp=2024-01-01T00:00:01Z" in page
+
+
+def test_detail_back_link_only_returns_to_this_apps_lists(client, store):
+    store.put_new({"event_id": "b1", "timestamp": "2024-01-01T00:00:00Z"})
+    page = client.get("/events/b1?back=/events%3Flimit%3D5%26cursor%3Dabc").get_data(as_text=True)
+    assert 'href="/events?limit=5&amp;cursor=abc" data-back' in page
+    evil = client.get("/events/b1?back=https://evil.example/").get_data(as_text=True)
+    assert "evil.example" not in evil
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get("/events")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert "<script>" not in response.get_data(as_text=True) and "style=" not in response.get_data(as_text=True)

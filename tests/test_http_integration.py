@@ -1,0 +1,211 @@
+"""End to end over real HTTP: the dashboard as `flask --app wsgi:app run`, gunicorn and `make run` start it,
+pointed at the embedded DynamoDB server through AWS_ENDPOINT_URL_DYNAMODB and EVENTS_TABLE only."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from tests.conftest import DEMO_DAY, unique_table
+from tests.pages import link, row_ids
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+def environment(endpoint: str, table: str, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_ENDPOINT")}
+    env.update({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "EVENTS_TABLE": table,
+                "SECRET_KEY": "integration-secret-0123456789", "DASHBOARD_LOCAL": "0", **extra})
+    return env
+
+
+def run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "flask"), "--app", "wsgi:app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def seeded_table(moto_endpoint: str) -> str:
+    """A table made and seeded by the dashboard's own `flask` commands, as an operator would."""
+    table = unique_table()
+    env = environment(moto_endpoint, table)
+    created = run_flask(env, "create-table")
+    assert created.returncode == 0, created.stderr
+    assert f"Created table {table}" in created.stdout
+    again = run_flask(env, "create-table")
+    assert again.returncode == 0 and "Already there" in again.stdout
+    seeded = run_flask(env, "seed-demo", "--count", "400", "--day", DEMO_DAY.isoformat())
+    assert seeded.returncode == 0 and "Wrote 400" in seeded.stdout, seeded.stderr
+    return table
+
+
+@pytest.fixture(scope="module")
+def flask_run(moto_endpoint: str, seeded_table: str):
+    """`flask --app wsgi:app run` pointed at another endpoint and table through the environment."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
+        cwd=ROOT, env=environment(moto_endpoint, seeded_table), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url + "/healthz", process)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_paging_over_http_visits_all_400_events_once(flask_run):
+    session = requests.Session()
+    url, ids, pages = flask_run + "/events?limit=50", [], 0
+    while url:
+        response = session.get(url, timeout=10)
+        assert response.status_code == 200
+        ids += row_ids(response.text)
+        nxt = link(response.text, "next")
+        url = flask_run + nxt if nxt else None
+        pages += 1
+    assert len(ids) == 400 and len(set(ids)) == 400 and pages in (8, 9)
+
+
+def test_prev_over_http_returns_the_earlier_page(flask_run):
+    first = requests.get(flask_run + "/events?limit=30", timeout=10).text
+    second = requests.get(flask_run + link(first, "next"), timeout=10).text
+    third = requests.get(flask_run + link(second, "next"), timeout=10).text
+    assert row_ids(requests.get(flask_run + link(third, "prev"), timeout=10).text) == row_ids(second)
+    assert row_ids(requests.get(flask_run + link(second, "prev"), timeout=10).text) == row_ids(first)
+
+
+def test_timestamp_search_over_http_pages_through_a_burst_second(flask_run):
+    # dashboard.local writes 130 events at 13:00:00 of the demo day.
+    url = flask_run + "/events?limit=50&timestamp=" + quote(f"{DEMO_DAY.isoformat()} 14:00:00+01:00")
+    ids = []
+    while url:
+        page = requests.get(url, timeout=10).text
+        ids += row_ids(page)
+        nxt = link(page, "next")
+        url = flask_run + nxt if nxt else None
+    assert len(ids) == len(set(ids)) == 130
+    for event_id in ids[:3]:
+        event = requests.get(flask_run + "/api/events/" + quote(event_id, safe=""), timeout=10).json()
+        assert event["timestamp"] == f"{DEMO_DAY.isoformat()}T13:00:00Z"
+
+
+def test_insert_over_http_with_csrf_then_409_on_the_same_id(flask_run):
+    session = requests.Session()
+    form_page = session.get(flask_run + "/events/new", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form_page).group(1)
+    event_id = "http test/é #1"
+    form = {"csrf_token": token, "event_id": event_id, "event_type": "test", "size": "12",
+            "timestamp": "2024-01-01T00:00:00Z"}
+    created = session.post(flask_run + "/events", data=form, allow_redirects=False, timeout=10)
+    assert created.status_code == 303
+    assert session.get(flask_run + created.headers["Location"], timeout=10).status_code == 200
+    duplicate = session.post(flask_run + "/events", data=dict(form, size="99"), timeout=10)
+    assert duplicate.status_code == 409
+    stored = session.get(flask_run + "/api/events/" + quote(event_id, safe=""), timeout=10).json()
+    assert stored["size"] == 12
+    assert session.post(flask_run + "/events", data=dict(form, csrf_token="x"), timeout=10).status_code == 400
+    assert session.post(flask_run + "/events", data=dict(form, event_id="y", size="-3"), timeout=10).status_code == 422
+
+
+def test_status_and_health_over_http(flask_run, seeded_table):
+    status = requests.get(flask_run + "/api/status", timeout=10).json()
+    assert status["table_name"] == seeded_table and status["pitr"]["status"] == "ENABLED"
+    assert status["indexes"][0]["name"] == "timestamp-index"
+    page = requests.get(flask_run + "/status", timeout=10)
+    assert page.status_code == 200 and "timestamp-index" in page.text
+    assert requests.get(flask_run + "/healthz", timeout=10).status_code == 200
+
+
+def test_pointed_at_a_missing_table_pages_answer_503(moto_endpoint):
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
+        cwd=ROOT, env=environment(moto_endpoint, "nobody-made-this-events"), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/", process)
+        assert requests.get(url + "/healthz", timeout=10).status_code == 503
+        response = requests.get(url + "/events", timeout=10)
+        assert response.status_code == 503 and "nobody-made-this-events" in response.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_without_secret_key_the_app_refuses_to_start(moto_endpoint):
+    env = environment(moto_endpoint, "x-events")
+    del env["SECRET_KEY"]
+    result = run_flask(env, "routes")
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_gunicorn_serves_wsgi_app(moto_endpoint, seeded_table):
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
+        cwd=ROOT, env=environment(moto_endpoint, seeded_table), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/healthz", process)
+        first = requests.get(url + "/events?limit=100", timeout=10).text
+        # A deep cursor (a long trail back) still fits gunicorn's request line.
+        page, nxt = first, link(first, "next")
+        while nxt:
+            response = requests.get(url + nxt, timeout=10)
+            assert response.status_code == 200
+            page, nxt = response.text, link(response.text, "next")
+        assert requests.get(url + "/events/new", timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_make_run_entry_point_serves_local_demo_data():
+    """What `make run` starts: its own embedded DynamoDB, demo data, and the local banner."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.pop("SECRET_KEY", None)
+    process = subprocess.Popen([sys.executable, "-m", "dashboard.local", "--port", str(port), "--events", "2000"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/healthz", process, seconds=120)
+        page = requests.get(url + "/events", timeout=10).text
+        assert "Local demo data" in page and len(row_ids(page)) == 25
+        status = requests.get(url + "/api/status", timeout=10).json()
+        assert status["table_name"] == "devops-studio-dev-events"
+        assert status["billing_mode"] == "PAY_PER_REQUEST" and status["pitr"]["status"] == "ENABLED"
+        busy = requests.get(url + "/api/events", params={"limit": 100}, timeout=10).json()
+        assert busy["next_cursor"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,132 @@
+"""The test-event insert form: CSRF, per-field validation, the conditional put, read-only mode."""
+import re
+
+import pytest
+
+from dashboard import create_app
+from tests.conftest import csrf_token, settings_for
+
+
+def valid_form(client, **changes):
+    form = {"csrf_token": csrf_token(client), "event_id": "test-form-1", "event_type": "test",
+            "source": "my-bucket", "key": "path/to/file.txt", "event_name": "ObjectCreated:Put",
+            "size": "1024", "content_type": "text/plain", "timestamp": "2024-01-01T00:00:00Z"}
+    form.update(changes)
+    return form
+
+
+def scan_ids(store):
+    return [e.event_id for e in store.page(100).events]
+
+
+def test_the_form_is_prefilled_with_a_fresh_id_and_now(client):
+    first = client.get("/events/new").get_data(as_text=True)
+    second = client.get("/events/new").get_data(as_text=True)
+    ids = [re.search(r'<input[^>]*name="event_id"[^>]*value="(test-[0-9a-f-]{36})"', page).group(1)
+           for page in (first, second)]
+    assert ids[0] != ids[1]
+    assert re.search(r'name="timestamp"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"', first)
+    assert 'value="test"' in first and 'name="csrf_token"' in first
+
+
+def test_success_redirects_303_to_the_new_event_with_size_stored_as_a_number(client, store):
+    response = client.post("/events", data=valid_form(client, timestamp="2024-01-01 02:00:00+02:00"))
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/events/test-form-1")
+    event = store.get("test-form-1")
+    assert event.item["size"] == {"N": "1024"}
+    assert event.item["timestamp"] == {"S": "2024-01-01T00:00:00Z"}
+    assert event.item["key"] == {"S": "path/to/file.txt"}
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_empty_optional_fields_are_left_out(client, store):
+    client.post("/events", data=valid_form(client, source="", key="", size="", content_type="", event_name=""))
+    assert set(store.get("test-form-1").item) == {"event_id", "event_type", "timestamp"}
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_missing_or_bad_csrf_token_is_400_and_nothing_is_written(client, store, token):
+    form = valid_form(client)
+    if token is None:
+        del form["csrf_token"]
+    else:
+        form["csrf_token"] = token
+    response = client.post("/events", data=form)
+    assert response.status_code == 400
+    assert "nothing was written" in response.get_data(as_text=True)
+    assert scan_ids(store) == []
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("size", "-1", "whole number"), ("size", "abc", "whole number"), ("size", "1.5", "whole number"),
+    ("size", "1" * 39, "whole number"), ("timestamp", "next tuesday", "2024-01-01T00:00:00Z"),
+    ("timestamp", "", "timestamp is required"), ("event_id", "", "event id is required"),
+    ("event_id", " padded ", "spaces"), ("event_type", "", "event type is required"),
+    ("event_id", "x" * 1025, "1024"),
+])
+def test_invalid_fields_are_422_with_the_error_beside_the_field(client, store, field, value, message):
+    response = client.post("/events", data=valid_form(client, **{field: value}))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    block = re.search(rf'<div class="field has-error" data-field="{field}">(.*?)</div>', page, re.S)
+    assert block, f"{field} is marked as in error"
+    assert message in block.group(1)
+    assert f'aria-invalid="true"' in block.group(1)
+    assert scan_ids(store) == []
+
+
+def test_several_errors_are_all_shown_and_the_typed_values_kept(client, store):
+    response = client.post("/events", data=valid_form(client, size="big", timestamp="soon", source="kept-bucket"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert page.count('class="field has-error"') == 2
+    assert 'value="kept-bucket"' in page
+
+
+def test_an_existing_id_is_409_and_the_original_is_untouched(client, store):
+    store.put_new({"event_id": "taken", "timestamp": "2020-01-01T00:00:00Z", "source": "original"})
+    response = client.post("/events", data=valid_form(client, event_id="taken", source="clobber"))
+    assert response.status_code == 409
+    assert "already exists" in response.get_data(as_text=True)
+    assert store.get("taken").values["source"] == "original"
+    assert store.get("taken").values["timestamp"] == "2020-01-01T00:00:00Z"
+
+
+def test_a_double_submit_writes_one_event(client, store):
+    form = valid_form(client, event_id="double")
+    assert client.post("/events", data=form).status_code == 303
+    assert client.post("/events", data=form).status_code == 409
+    assert scan_ids(store) == ["double"]
+
+
+def test_htmx_errors_swap_the_form_fragment(client, store):
+    response = client.post("/events", data=valid_form(client, size="x"), headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.lstrip().startswith("<form") and "<html" not in page
+
+
+def test_htmx_success_navigates_to_the_new_event(client, store):
+    response = client.post("/events", data=valid_form(client, event_id="via-htmx"), headers={"HX-Request": "true"})
+    assert response.status_code == 201
+    assert response.headers["HX-Redirect"].startswith("/events/via-htmx")
+    assert store.get("via-htmx").event_id == "via-htmx"
+
+
+def test_an_htmx_post_may_carry_the_token_in_a_header(client, store):
+    form = valid_form(client, event_id="header-token")
+    token = form.pop("csrf_token")
+    response = client.post("/events", data=form, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 201
+
+
+def test_read_only_mode_has_no_form_and_refuses_posts(store):
+    app = create_app(settings_for(store.table_name, DASHBOARD_READ_ONLY="1"), store=store)
+    client = app.test_client()
+    assert client.get("/events/new").status_code == 403
+    assert client.post("/events", data={"event_id": "x", "timestamp": "2024-01-01T00:00:00Z"}).status_code in (400, 403)
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/events", data={"event_id": "x", "timestamp": "2024-01-01T00:00:00Z"}).status_code == 403
+    assert "Insert test event" not in client.get("/events").get_data(as_text=True)
+    assert scan_ids(store) == []

@@ -1,0 +1,102 @@
+"""/status and /healthz: every panel, each failing on its own, and the health check's two answers."""
+from botocore.stub import Stubber
+
+from dashboard import create_app
+from dashboard.store import EventStore
+from tests.conftest import settings_for
+
+
+def test_status_page_shows_every_panel(client, store):
+    page = client.get("/status").get_data(as_text=True)
+    for panel in ("table", "capacity", "indexes", "pitr", "protection"):
+        assert f'data-panel="{panel}"' in page
+    assert "timestamp-index" in page and "PAY_PER_REQUEST" in page and "ENABLED" in page
+    assert "six hours" in page  # item count and size say how fresh they are
+    assert "Raw DescribeTable" in page and "Earliest restorable" in page
+
+
+def test_pitr_off_is_flagged(client, store):
+    store._dynamodb.update_continuous_backups(
+        TableName=store.table_name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    page = client.get("/status").get_data(as_text=True)
+    assert "Point-in-time recovery is off" in page and "finding-warn" in page
+
+
+def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
+    import boto3
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="prov-events", BillingMode="PROVISIONED",
+        AttributeDefinitions=[{"AttributeName": "event_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "event_id", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3})
+    scaling = boto3.client("application-autoscaling")
+    scaling.register_scalable_target(ServiceNamespace="dynamodb", ResourceId="table/prov-events",
+                                     ScalableDimension="dynamodb:table:ReadCapacityUnits", MinCapacity=5, MaxCapacity=50)
+    app = create_app(settings_for("prov-events"))
+    page = app.test_client().get("/status").get_data(as_text=True)
+    assert "5 RCU" in page and "3 WCU" in page and "ReadCapacityUnits" in page and "50" in page
+    data = app.test_client().get("/api/status").get_json()
+    assert data["billing_mode"] == "PROVISIONED" and data["read_capacity"] == 5 and data["write_capacity"] == 3
+
+
+def test_a_denied_panel_says_so_and_the_rest_still_renders(app, store):
+    stubber = Stubber(store._dynamodb)
+    stubber.add_response("describe_table", {"Table": {
+        "TableName": store.table_name, "TableStatus": "ACTIVE",
+        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
+    stubber.add_client_error("describe_continuous_backups", "AccessDeniedException", "no dynamodb:DescribeContinuousBackups")
+    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
+    with stubber:
+        response = app.test_client().get("/status")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-unavailable="denied"' in page and "DescribeContinuousBackups" in page
+    assert "ACTIVE" in page
+
+
+def test_describe_table_denied_still_renders_the_other_panels(app, store):
+    stubber = Stubber(store._dynamodb)
+    stubber.add_client_error("describe_table", "AccessDeniedException", "no dynamodb:DescribeTable")
+    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+        "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
+    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
+    with stubber:
+        response = app.test_client().get("/status")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-unavailable="denied"' in page and "expires" in page
+    assert 'data-pitr-status' in page
+
+
+def test_healthz_is_200_when_the_table_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
+
+
+def test_healthz_and_pages_are_503_when_the_table_is_missing(mocked_aws):
+    app = create_app(settings_for("missing-events"))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    for url in ("/events", "/status", "/events/x", "/api/events"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert "missing-events" in response.get_data(as_text=True)
+        assert response.headers["Retry-After"]
+
+
+def test_a_dead_backend_is_503_with_a_clear_message_not_a_traceback(mocked_aws):
+    store = EventStore.from_settings(settings_for("t-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1))
+    app = create_app(settings_for("t-events"), store=store)
+    response = app.test_client().get("/events")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503 and "did not answer" in text and "Traceback" not in text
+    assert app.test_client().get("/healthz").status_code == 503
+
+
+def test_throttling_is_503(app, store):
+    stubber = Stubber(store._dynamodb)
+    stubber.add_client_error("scan", "ProvisionedThroughputExceededException", "slow down")
+    with stubber:
+        response = app.test_client().get("/events")
+    assert response.status_code == 503 and "throttling" in response.get_data(as_text=True)

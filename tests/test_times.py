@@ -1,0 +1,68 @@
+"""times.py: every accepted ISO-8601 variant normalizes to the stored UTC form; anything else is refused clearly."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+
+from dashboard import times
+
+moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 30),
+                       timezones=st.just(timezone.utc)).map(lambda m: m.replace(microsecond=0))
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+
+
+@pytest.mark.parametrize("text", [
+    "2024-01-01T00:00:00Z", "2024-01-01 00:00:00", "2024-01-01T00:00:00+00:00", "2024-01-01T02:00:00+02:00",
+    "2023-12-31T19:00:00-05:00", "2024-01-01t00:00:00z", " 2024-01-01T00:00:00Z ", "2024-01-01T00:00:00.999Z",
+    "2024-01-01T00:00", "20240101T000000Z",
+])
+def test_variants_normalize_to_the_stored_utc_form(text):
+    assert times.normalize(text) == "2024-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "yesterday", "2024-13-01T00:00:00Z", "2024-01-01T25:00:00Z",
+                                  "2024-01-01", "1704067200", "2024-01-01T00:00:00+25:00", "2024/01/01 00:00:00"])
+def test_unparseable_values_say_what_format_is_expected(text):
+    with pytest.raises(times.TimestampError) as caught:
+        times.normalize(text)
+    assert "2024-01-01T00:00:00Z" in str(caught.value)
+
+
+@given(moments, offsets)
+def test_any_offset_names_the_same_utc_second(moment, offset):
+    local = moment.astimezone(offset)
+    assert times.normalize(local.isoformat()) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@given(moments)
+def test_normalize_is_idempotent(moment):
+    stored = times.format_stored(moment)
+    assert times.normalize(stored) == stored
+    assert times.normalize(times.normalize(stored.replace("T", " ").replace("Z", ""))) == stored
+
+
+@given(st.text(max_size=40))
+def test_any_text_either_normalizes_or_raises_timestamp_error(text):
+    try:
+        result = times.normalize(text)
+    except times.TimestampError:
+        return
+    assert len(result) == 20 and result.endswith("Z") and result[10] == "T"
+
+
+def test_neighbours_are_one_second_either_side_across_midnight():
+    assert times.neighbours("2024-01-01T00:00:00Z") == ("2023-12-31T23:59:59Z", "2024-01-01T00:00:01Z")
+    assert times.neighbours("not a time") is None
+
+
+def test_lag_uses_sub_second_precision_and_ignores_non_timestamps():
+    assert times.lag_seconds("2024-01-01T00:00:00Z", "2024-01-01T00:00:01.250Z") == 1.25
+    assert times.lag_seconds("2024-01-01T00:00:00Z", None) is None
+    assert times.lag_seconds(5, "2024-01-01T00:00:00Z") is None
+
+
+def test_relative_time_reads_like_a_person_would_say_it():
+    now = datetime(2024, 1, 2, tzinfo=timezone.utc)
+    assert times.relative(now - timedelta(hours=3, minutes=5), now) == "3 h ago"
+    assert times.relative(now + timedelta(days=2), now) == "2 d from now"
+    assert times.relative(now, now) == "just now"
