@@ -50,7 +50,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: Eve
         SETTINGS=settings,
         # A form left open over a long shift still submits; the token is still bound to the session.
         WTF_CSRF_TIME_LIMIT=None,
-        WTF_CSRF_SSL_STRICT=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,

@@ -294,6 +294,7 @@ class EventStore:
         self._clock = clock
         self._count_lock = threading.Lock()
         self._count: ItemCount | None = None
+        self._count_asked_at: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "EventStore":
@@ -348,20 +349,21 @@ class EventStore:
     def approximate_count(self) -> ItemCount | None:
         """DynamoDB's ItemCount, reused for a minute: it is refreshed only every ~6 hours anyway.
 
-        None when DescribeTable cannot answer; a listing page does not fail for that.
+        None when DescribeTable cannot answer; a listing page does not fail for that, and a
+        failure is remembered as long as a success so a denied DescribeTable costs one call a minute.
         """
         now = self._clock()
         with self._count_lock:
-            cached = self._count
-        if cached is not None and now - cached.asked_at < self._describe_cache_seconds:
+            cached, asked_at = self._count, self._count_asked_at
+        if asked_at is not None and now - asked_at < self._describe_cache_seconds:
             return cached
         try:
             table = self._call(self._dynamodb.describe_table, TableName=self.table_name)["Table"]
+            fresh: ItemCount | None = ItemCount(int(table.get("ItemCount", 0)), now)
         except StoreError:
-            return cached
-        fresh = ItemCount(int(table.get("ItemCount", 0)), now)
+            fresh = None
         with self._count_lock:
-            self._count = fresh
+            self._count, self._count_asked_at = fresh, now
         return fresh
 
     def ping(self) -> str:

@@ -108,6 +108,18 @@ def test_approximate_count_is_cached(store):
     assert first == second and seen == ["DescribeTable"]
 
 
+def test_a_failing_describe_table_is_asked_once_a_minute_not_per_page(store):
+    clock = [1000.0]
+    store._clock = lambda: clock[0]
+    stubber = Stubber(store._dynamodb)
+    stubber.add_client_error("describe_table", "AccessDeniedException", "denied")
+    with stubber:
+        assert store.approximate_count() is None
+        assert store.approximate_count() is None  # no second call: the stubber would raise
+    clock[0] += 61
+    assert store.approximate_count().count == 0
+
+
 def test_missing_table_is_backend_unavailable(mocked_aws):
     from tests.conftest import settings_for
     missing = EventStore.from_settings(settings_for("no-such-table"))
