@@ -30,30 +30,26 @@ def _flag(env: Mapping[str, Any], name: str) -> bool:
     raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {value!r}")
 
 
-def _seconds(env: Mapping[str, Any], name: str, default: float) -> float:
+def _bounded(env: Mapping[str, Any], name: str, default: float, kind: type, low: float, high: float,
+             what: str) -> Any:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        value = float(raw)
+        value = kind(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not 0 < value <= 300:
-        raise ConfigError(f"{name} must be between 0 and 300 seconds, not {raw!r}")
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be {what} from {low:g} to {high:g}, not {raw!r}")
     return value
+
+
+def _seconds(env: Mapping[str, Any], name: str, default: float) -> float:
+    return _bounded(env, name, default, float, 0.1, 300, "a number of seconds")
 
 
 def _attempts(env: Mapping[str, Any], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if not 1 <= value <= 10:
-        raise ConfigError(f"{name} must be from 1 to 10, not {raw!r}")
-    return value
+    return _bounded(env, name, default, int, 1, 10, "a whole number")
 
 
 @dataclass(frozen=True)
