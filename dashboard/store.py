@@ -4,6 +4,7 @@ Everything it returns is a plain dataclass; views never see boto3 shapes or exce
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from .config import ConfigError, Settings
 
+log = logging.getLogger(__name__)
+
 TABLE_KEY = "event_id"
+# The region a DynamoDB stand-in is asked in when nothing else names one (moto keeps tables per region).
+LOCAL_DEFAULT_REGION = "us-east-1"
 TIMESTAMP_INDEX = "timestamp-index"
 TIMESTAMP_ATTRIBUTE = "timestamp"
 
@@ -254,6 +259,16 @@ def _client_config(settings: Settings) -> Config:
 def build_clients(settings: Settings) -> tuple[Any, Any]:
     """The DynamoDB and application-autoscaling clients, built once per process."""
     session = boto3.session.Session(region_name=settings.region)
+    if settings.dynamodb_endpoint:
+        # A stand-in (DynamoDB Local, moto) signs nothing it checks: when the shell has no region or
+        # credentials, use throwaway ones rather than refusing to start. AWS itself never gets these.
+        if session.region_name is None:
+            session = boto3.session.Session(region_name=LOCAL_DEFAULT_REGION)
+            log.info("no AWS region configured; using %s for %s", LOCAL_DEFAULT_REGION, settings.dynamodb_endpoint)
+        if session.get_credentials() is None:
+            session = boto3.session.Session(region_name=session.region_name, aws_access_key_id="local",
+                                            aws_secret_access_key="local")
+            log.info("no AWS credentials configured; using throwaway ones for %s", settings.dynamodb_endpoint)
     config = _client_config(settings)
     try:
         # With no endpoint set, boto3 resolves AWS's own (and any endpoint_url in the profile).

@@ -209,3 +209,10 @@ def test_make_run_entry_point_serves_local_demo_data():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_stand_in_endpoint_needs_no_region_or_credentials(moto_endpoint, seeded_table):
+    env = {key: value for key, value in environment(moto_endpoint, seeded_table).items()
+           if key not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")}
+    result = run_flask(env, "create-table")
+    assert result.returncode == 0 and "Already there" in result.stdout, result.stderr
