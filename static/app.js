@@ -55,6 +55,15 @@
     if (alerts) alerts.textContent = "The dashboard did not answer. Check that it is running, then try again.";
   });
 
+  // A form answered with errors (422, 409) is swapped in place: put the focus on the first field to fix,
+  // rather than leaving it on the replaced button, lost to the keyboard and to screen readers.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.target;
+    if (!form || form.id !== "event-form") return;
+    var invalid = form.querySelector("[aria-invalid='true']");
+    if (invalid) invalid.focus();
+  });
+
   document.addEventListener("DOMContentLoaded", function () { enableCopyButtons(document); });
   document.addEventListener("htmx:afterSettle", function (event) { enableCopyButtons(event.target); });
 })();
