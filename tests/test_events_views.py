@@ -237,3 +237,16 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert "<script>" not in response.get_data(as_text=True) and "style=" not in response.get_data(as_text=True)
+
+
+def test_a_row_without_optional_attributes_shows_empty_cells_not_placeholders(client, store):
+    store.put_new({"event_id": "bare", "timestamp": "2024-01-01T00:00:00Z"})
+    store.put_many([{"event_id": "no-timestamp-at-all"}])
+    page = client.get("/events").get_data(as_text=True)
+    import re
+    rows = dict(re.findall(r'<tr data-event-id="([^"]*)">(.*?)</tr>', page, re.S))
+    assert set(rows) == {"bare", "no-timestamp-at-all"}
+    for row in rows.values():
+        assert "bytes" not in row and "processed_at" not in row and "None" not in row
+    assert "<time" not in rows["no-timestamp-at-all"]
+    assert client.get("/events/no-timestamp-at-all").status_code == 200
