@@ -55,9 +55,10 @@ _UNSUPPORTED = {"UnknownOperationException", "NotImplemented", "InvalidAction", 
 class StoreError(Exception):
     """A DynamoDB answer the dashboard turns into a page, not a traceback."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str = ""):
         super().__init__(message)
         self.message = message
+        self.code = code  # DynamoDB's error code, when DynamoDB gave one
 
 
 class EventNotFound(StoreError):
@@ -533,12 +534,24 @@ class EventStore:
                 TableName=self.table_name, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
             )
         if point_in_time_recovery:
-            self._call(
-                self._dynamodb.update_continuous_backups,
-                TableName=self.table_name,
-                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
-            )
+            self._enable_pitr()
         return created
+
+    def _enable_pitr(self, attempts: int = 20, pause: float = 3.0) -> None:
+        # A table that has just become ACTIVE answers ContinuousBackupsUnavailableException
+        # for a while on AWS: its backups are still being set up.
+        for attempt in range(attempts):
+            try:
+                self._call(
+                    self._dynamodb.update_continuous_backups,
+                    TableName=self.table_name,
+                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+                )
+                return
+            except BackendUnavailable as error:
+                if error.code != "ContinuousBackupsUnavailableException" or attempt == attempts - 1:
+                    raise
+                time.sleep(pause)
 
     # -- plumbing
 
@@ -578,7 +591,7 @@ class EventStore:
             return _Unsupported(f"the endpoint does not support this call ({code or _http_status(error)}): {message}")
         if code == "ValidationException":
             return Rejected(f"DynamoDB rejected the request: {message}")
-        return BackendUnavailable(f"DynamoDB answered with an error ({code}): {message}")
+        return BackendUnavailable(f"DynamoDB answered with an error ({code}): {message}", code)
 
     def _to_page(self, response: dict[str, Any]) -> EventPage:
         consumed = response.get("ConsumedCapacity") or {}

@@ -132,3 +132,10 @@ def live_server(moto_endpoint: str, demo_table: tuple[str, list[dict]]) -> Itera
     server = LiveServer(app).start()
     yield server
     server.stop()
+
+
+def pytest_report_header(config) -> str:
+    chromium = "/usr/bin/chromium"
+    if os.path.exists(chromium):
+        return f"browser tests: Debian Chromium at {chromium}"
+    return f"browser tests: SKIPPED, Chromium is not installed at {chromium} (apt-get install -y chromium)"

@@ -30,6 +30,17 @@ def test_create_table_matches_the_spec(store):
     assert store.create_table(wait=False) is False  # idempotent: an existing table is left alone
 
 
+def test_enabling_pitr_waits_while_backups_are_still_being_set_up(store, monkeypatch):
+    monkeypatch.setattr("dashboard.store.time.sleep", lambda seconds: None)
+    stubber = Stubber(store._dynamodb)
+    for _ in range(2):
+        stubber.add_client_error("update_continuous_backups", "ContinuousBackupsUnavailableException", "not yet")
+    stubber.add_response("update_continuous_backups", {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}})
+    with stubber:
+        store._enable_pitr()
+    stubber.assert_no_pending_responses()
+
+
 def test_paging_visits_every_item_once_with_one_scan_per_page(store):
     seed(store, 23)
     seen = calls(store)
