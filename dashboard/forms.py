@@ -30,7 +30,7 @@ def _no_surrounding_space(form: FlaskForm, field: StringField) -> None:
 
 def _timestamp(form: FlaskForm, field: StringField) -> None:
     try:
-        field.normalized = times.normalize(field.data or "")
+        times.normalize(field.data or "")
     except times.TimestampError as error:
         raise ValidationError(str(error)) from None
 
@@ -67,7 +67,7 @@ class EventForm(FlaskForm):
         item: dict[str, Any] = {
             "event_id": self.event_id.data,
             "event_type": self.event_type.data.strip(),
-            "timestamp": self.timestamp.normalized,
+            "timestamp": times.normalize(self.timestamp.data),
         }
         for name in ("source", "key", "event_name", "content_type"):
             value = getattr(self, name).data

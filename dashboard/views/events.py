@@ -45,15 +45,14 @@ def list_events():
 def show_event(event_id: str):
     """Every attribute of one event, exactly as stored, and the raw item."""
     event = store().get(event_id)
-    timestamp = event.get("timestamp")
+    moment = times.try_parse(event.get("timestamp"))
     return render_template(
         "events/detail.html",
         event=event,
         entries=present.typed_entries(event.item),
         raw_json=present.wire_json(event.item),
-        timestamp=timestamp if isinstance(timestamp, str) else None,
-        search_timestamp=times.try_parse(timestamp) and times.normalize(timestamp),
-        neighbours=times.neighbours(timestamp) if isinstance(timestamp, str) else None,
+        search_timestamp=times.format_stored(moment) if moment else None,
+        neighbours=times.neighbours(times.format_stored(moment)) if moment else None,
         back=_safe_back(request.args.get("back")),
     )
 
