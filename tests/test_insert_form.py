@@ -130,3 +130,17 @@ def test_read_only_mode_has_no_form_and_refuses_posts(store):
     assert client.post("/events", data={"event_id": "x", "timestamp": "2024-01-01T00:00:00Z"}).status_code == 403
     assert "Insert test event" not in client.get("/events").get_data(as_text=True)
     assert scan_ids(store) == []
+
+
+def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, store):
+    from botocore.stub import Stubber
+    form = valid_form(client, event_id="kept-id", source="kept-source")
+    stubber = Stubber(store._dynamodb)
+    stubber.add_client_error("put_item", "InternalServerError", "boom", http_status_code=500)
+    with stubber:
+        response = client.post("/events", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert 'value="kept-id"' in page and 'value="kept-source"' in page and "data-backend-error" in page
+    assert client.post("/events", data=form).status_code == 303
+    assert scan_ids(store) == ["kept-id"]

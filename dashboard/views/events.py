@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from .. import listing, present, times
 from ..forms import EventForm
-from ..store import EventExists
+from ..store import BackendUnavailable, EventExists
 from .common import cursors, is_htmx, render_page_or_fragment, store
 
 bp = Blueprint("events", __name__)
@@ -81,6 +81,12 @@ def create_event():
         form.event_id.errors = [error.message]
         return render_page_or_fragment("events/new.html", "events/_form.html", status=409, form=form,
                                        existing_id=form.event_id.data)
+    except BackendUnavailable as error:
+        # The form comes back filled in: a flaky backend must not cost the user what they typed.
+        response = render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
+                                           backend_error=error.message)
+        response.headers["Retry-After"] = "5"
+        return response
     location = url_for("events.show_event", event_id=event.event_id, created=1)
     if is_htmx():
         # htmx follows a 303 inside its own request; it navigates on HX-Redirect instead.
