@@ -163,7 +163,7 @@ def test_an_empty_timestamp_is_the_plain_listing(client, store):
     assert len(row_ids(client.get("/events?timestamp=").get_data(as_text=True))) == 3
 
 
-WEIRD_IDS = ["a/b/c", "/leading", "trailing/", "double//slash", "with space", "hash#tag", "100%", "%2F", "ünïcødé ✓ 事件",
+WEIRD_IDS = ["a/b/c", "line\nbreak", "tab\there", "/leading", "trailing/", "double//slash", "with space", "hash#tag", "100%", "%2F", "ünïcødé ✓ 事件",
              "q?x=1&y=2", "new-ish", "dots.and..dots", "+plus+"]
 
 

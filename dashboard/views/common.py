@@ -14,7 +14,7 @@ from ..store import EventStore
 class EventIdConverter(BaseConverter):
     """Any non-empty id, '/' and all: ids may hold '/', '#', '%', spaces and any Unicode."""
 
-    regex = ".+"
+    regex = r"[\s\S]+"  # "." would stop at a newline, which an id may hold
     part_isolating = False
 
     def to_url(self, value: str) -> str:
