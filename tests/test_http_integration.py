@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -27,11 +28,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start a server whose log goes to a file: a pipe nobody reads fills up and blocks it mid-request."""
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log = log
+    return process
+
+
+def server_log(process: subprocess.Popen) -> str:
+    process.log.seek(0)
+    return process.log.read()
+
+
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {process.stdout.read()}")
+            raise AssertionError(f"server exited with {process.returncode}: {server_log(process)}")
         try:
             requests.get(url, timeout=2)
             return
@@ -71,9 +85,8 @@ def seeded_table(moto_endpoint: str) -> str:
 def flask_run(moto_endpoint: str, seeded_table: str):
     """`flask --app wsgi:app run` pointed at another endpoint and table through the environment."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
-        cwd=ROOT, env=environment(moto_endpoint, seeded_table), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = serve([str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
+                    environment(moto_endpoint, seeded_table))
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url + "/healthz", process)
     yield url
@@ -146,10 +159,8 @@ def test_status_and_health_over_http(flask_run, seeded_table):
 
 def test_pointed_at_a_missing_table_pages_answer_503(moto_endpoint):
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
-        cwd=ROOT, env=environment(moto_endpoint, "nobody-made-this-events"), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+    process = serve([str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
+                    environment(moto_endpoint, "nobody-made-this-events"))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/", process)
@@ -170,19 +181,22 @@ def test_without_secret_key_the_app_refuses_to_start(moto_endpoint):
 
 def test_gunicorn_serves_wsgi_app(moto_endpoint, seeded_table):
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
-        cwd=ROOT, env=environment(moto_endpoint, seeded_table), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = serve([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                     "wsgi:app"], environment(moto_endpoint, seeded_table))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/healthz", process)
-        first = requests.get(url + "/events?limit=100", timeout=10).text
-        # A deep cursor (a long trail back) still fits gunicorn's request line.
-        page, nxt = first, link(first, "next")
-        while nxt:
+        # Deep in the table the cursor carries the full trail back (100 pages): it must still fit
+        # through gunicorn's request line, and so must prev from there.
+        nxt, visited = "/events?limit=1", []
+        for _ in range(110):
             response = requests.get(url + nxt, timeout=10)
-            assert response.status_code == 200
-            page, nxt = response.text, link(response.text, "next")
+            assert response.status_code == 200, len(nxt)
+            visited.append(row_ids(response.text))
+            nxt = link(response.text, "next")
+        assert len(nxt) > 1500
+        previous = link(response.text, "prev")
+        assert row_ids(requests.get(url + previous, timeout=10).text) == visited[-2]
         assert requests.get(url + "/events/new", timeout=10).status_code == 200
     finally:
         process.terminate()
@@ -194,8 +208,7 @@ def test_make_run_entry_point_serves_local_demo_data():
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.pop("SECRET_KEY", None)
-    process = subprocess.Popen([sys.executable, "-m", "dashboard.local", "--port", str(port), "--events", "2000"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = serve([sys.executable, "-m", "dashboard.local", "--port", str(port), "--events", "2000"], env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/healthz", process, seconds=120)

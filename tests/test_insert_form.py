@@ -72,7 +72,7 @@ def test_invalid_fields_are_422_with_the_error_beside_the_field(client, store, f
     block = re.search(rf'<div class="field has-error" data-field="{field}">(.*?)</div>', page, re.S)
     assert block, f"{field} is marked as in error"
     assert message in block.group(1)
-    assert f'aria-invalid="true"' in block.group(1)
+    assert 'aria-invalid="true"' in block.group(1)
     assert scan_ids(store) == []
 
 
