@@ -1,7 +1,7 @@
 """The events pages: the paged list and timestamp search, one event, and the test-event form."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from .. import listing, present, times
 from ..forms import EventForm
@@ -87,7 +87,10 @@ def create_event():
                                            backend_error=error.message)
         response.headers["Retry-After"] = "5"
         return response
-    location = url_for("events.show_event", event_id=event.event_id, created=1)
+    # The Location is the event's own URL, so that it can be bookmarked and shared; the one-time
+    # "inserted" note rides in the session instead of the query string.
+    flash("Event inserted.", "inserted")
+    location = url_for("events.show_event", event_id=event.event_id)
     if is_htmx():
         # htmx follows a 303 inside its own request; it navigates on HX-Redirect instead.
         response = current_app.make_response(("", 201))

@@ -151,4 +151,4 @@ def test_insert_an_event_by_keyboard(scratch_page, scratch_url):
     page.keyboard.type("12")
     tab_to(page, "#event-form button[type=submit]")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(f"{base_url}{event_path(event_id)}?created=1")
+    expect(page).to_have_url(f"{base_url}{event_path(event_id)}")
