@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
@@ -22,6 +22,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
 
 __all__ = ["create_app", "ConfigError", "Settings"]
 
@@ -65,6 +67,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: Eve
 
     app.extensions["events_store"] = store or EventStore.from_settings(settings)
     app.extensions["events_cursors"] = Cursors(settings.secret_key)
+    if settings.read_only:
+        # Registered before CSRF protection, so a write in read-only mode is a 403 whatever it carries.
+        @app.before_request
+        def _refuse_writes() -> None:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                abort(403, description=READ_ONLY_MESSAGE)
+
     CSRFProtect(app)
 
     from .views import api, errors, events, status

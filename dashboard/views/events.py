@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from .. import listing, present, times
+from .. import READ_ONLY_MESSAGE, listing, present, times
 from ..forms import EventForm
 from ..store import BackendUnavailable, EventExists
 from .common import cursors, is_htmx, render_page_or_fragment, store
@@ -61,7 +61,7 @@ def show_event(event_id: str):
 def new_event():
     """The insert form, pre-filled with a fresh id and the current time."""
     if _read_only():
-        abort(403, description="This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted.")
+        abort(403, description=READ_ONLY_MESSAGE)
     form = EventForm(formdata=None)
     form.prefill()
     return render_page_or_fragment("events/new.html", "events/_form.html", form=form)
@@ -69,9 +69,10 @@ def new_event():
 
 @bp.post("/events")
 def create_event():
-    """Insert a test event; an id that exists already is refused and left untouched."""
-    if _read_only():
-        abort(403, description="This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted.")
+    """Insert a test event; an id that exists already is refused and left untouched.
+
+    In read-only mode create_app refuses every write before it gets here (and before CSRF).
+    """
     form = EventForm()
     if not form.validate():
         return render_page_or_fragment("events/new.html", "events/_form.html", status=422, form=form)
