@@ -48,7 +48,7 @@ def demo_events(count: int = 2400, day: date | None = None, seed: int = 7) -> It
     for second, size in BURSTS:
         offsets += [second] * size
     names, weights = zip(*_EVENT_NAMES)
-    for n, offset in enumerate(offsets[:count] if count < len(offsets) else offsets):
+    for n, offset in enumerate(offsets[:count]):
         moment = start + timedelta(seconds=offset)
         pattern, content_type = rng.choice(_FILES)
         key = pattern.format(y=moment.year, m=f"{moment.month:02}", d=f"{moment.day:02}", n=rng.randrange(10**6))

@@ -144,3 +144,47 @@ def ago(stored: Any) -> str:
 def lag(event_values: dict[str, Any]) -> str:
     """Processing lag, processed_at - timestamp, for people."""
     return human_duration(times.lag_seconds(event_values.get("timestamp"), event_values.get("processed_at")))
+
+
+def status_document(status: Any) -> dict[str, Any]:
+    """The table's health as /api/status answers it: the same facts as the /status page."""
+    table = status.description
+    pitr = status.pitr
+    return {
+        "table_name": status.table_name,
+        "status": table.status if table else "UNKNOWN",
+        "item_count": table.item_count if table else None,
+        "size_bytes": table.size_bytes if table else None,
+        "billing_mode": table.billing_mode if table else None,
+        "read_capacity": table.read_capacity if table else None,
+        "write_capacity": table.write_capacity if table else None,
+        "key_schema": [{"attribute": name, "type": kind} for name, kind in table.key_schema] if table else [],
+        "indexes": [
+            {"name": index.name, "status": index.status, "item_count": index.item_count,
+             "size_bytes": index.size_bytes, "read_capacity": index.read_capacity,
+             "write_capacity": index.write_capacity}
+            for index in (table.indexes if table else [])
+        ],
+        "pitr": {
+            "status": pitr.status if pitr.status in ("ENABLED", "DISABLED") else "UNKNOWN",
+            "earliest_restorable": pitr.earliest_restorable.isoformat() if pitr.earliest_restorable else None,
+            "latest_restorable": pitr.latest_restorable.isoformat() if pitr.latest_restorable else None,
+            "error": pitr.unavailable.message if pitr.unavailable else None,
+        },
+        "encryption": {"status": table.sse_status, "type": table.sse_type} if table else None,
+        "stream": {"enabled": table.stream_enabled, "view_type": table.stream_view_type} if table else None,
+        "ttl": {"status": status.ttl.status, "attribute": status.ttl.attribute},
+        "table_class": table.table_class if table else None,
+        "deletion_protection": table.deletion_protection if table else None,
+        "autoscaling": [
+            {"resource": t.resource, "dimension": t.dimension, "min": t.min_capacity, "max": t.max_capacity,
+             "target_utilization": t.target_utilization}
+            for t in status.autoscaling.targets
+        ],
+        "errors": {
+            name: panel.message
+            for name, panel in (("table", status.description_unavailable), ("pitr", pitr.unavailable),
+                                ("ttl", status.ttl.unavailable), ("autoscaling", status.autoscaling.unavailable))
+            if panel is not None
+        },
+    }
