@@ -49,11 +49,15 @@ def main() -> int:
     os.environ.update(local_environment(endpoint))
     settings = Settings.from_env({"EVENTS_TABLE": "bench-events", "SECRET_KEY": "bench-secret-0123456789"})
     app = create_app(settings)
-    store = app.extensions["events_store"]
-    store.create_table()
-    store.put_many(demo_events(EVENTS, date(2024, 1, 1)))
+    from dashboard.store.admin import TableAdmin
+
+    table = app.extensions["events_table"]
+    admin = TableAdmin(table.clients, table.name)
+    admin.create_table()
+    admin.put_many(demo_events(EVENTS, date(2024, 1, 1)))
     client = app.test_client()
-    dynamodb = store._dynamodb
+    dynamodb = table.clients.dynamodb
+    store = table.events
     some_id = store.page(1).events[0].event_id
     busy = "2024-01-01T13:00:00Z"
 

@@ -5,14 +5,14 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, abort, request
+from flask import Flask, Response, request
 from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
-from . import present
+from . import health, present
 from .config import ConfigError, Settings
 from .cursors import Cursors
-from .store import EventStore
+from .store import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -22,8 +22,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-
-READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
 
 __all__ = ["create_app", "ConfigError", "Settings"]
 
@@ -35,12 +33,14 @@ class ExactJSONProvider(JSONProvider):
         return present.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        import simplejson
-        return simplejson.loads(s, use_decimal=True, **kwargs)
+        return present.loads(s, **kwargs)
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: EventStore | None = None) -> Flask:
-    """Build the app. `config` is a Settings, or overrides of the environment variables (tests)."""
+def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Table | None = None) -> Flask:
+    """Build the app. `config` is a Settings, or overrides of the environment variables (tests).
+
+    `table` lets a test hand in a table whose clients it watches or stubs; by default the app opens its own.
+    """
     settings = config if isinstance(config, Settings) else Settings.from_env(config)
     app = Flask(
         __name__,
@@ -62,17 +62,14 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: Eve
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
 
-    from .views.common import EventIdConverter
+    from .views.common import EventIdConverter, refuse_writes
     app.url_map.converters["event_id"] = EventIdConverter
 
-    app.extensions["events_store"] = store or EventStore.from_settings(settings)
+    app.extensions["events_table"] = table or Table.open(settings)
     app.extensions["events_cursors"] = Cursors(settings.secret_key)
     if settings.read_only:
         # Registered before CSRF protection, so a write in read-only mode is a 403 whatever it carries.
-        @app.before_request
-        def _refuse_writes() -> None:
-            if request.method not in ("GET", "HEAD", "OPTIONS"):
-                abort(403, description=READ_ONLY_MESSAGE)
+        app.before_request(refuse_writes)
 
     CSRFProtect(app)
 
@@ -92,14 +89,17 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: Eve
         b64=present.b64,
         ago=present.ago,
         lag=present.lag,
+        type_tag=present.type_tag,
+        level=health.level,
+        dimension=health.dimension_label,
     )
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"settings": settings, "type_names": present.TYPE_NAMES}
+        return {"settings": settings, "type_names": present.TYPE_NAMES, "level_labels": health.LEVEL_LABELS}
 
     @app.after_request
-    def _headers(response):  # type: ignore[no-untyped-def]
+    def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

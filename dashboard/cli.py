@@ -1,12 +1,18 @@
 """`flask` commands for any endpoint, AWS included: create the table as the spec says, seed demo events."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 
-from .store import StoreError
+from .store import StoreError, Table
+from .store.admin import TableAdmin
+
+
+def _admin() -> TableAdmin:
+    table: Table = current_app.extensions["events_table"]
+    return TableAdmin(table.clients, table.name)
 
 
 def register(app: Flask) -> None:
@@ -14,25 +20,24 @@ def register(app: Flask) -> None:
     @click.option("--pitr/--no-pitr", default=True, show_default=True, help="Turn on point-in-time recovery.")
     def create_table(pitr: bool) -> None:
         """Create the events table (hash key event_id, GSI timestamp-index, on-demand, SSE, PITR)."""
-        store = current_app.extensions["events_store"]
+        admin = _admin()
         try:
-            created = store.create_table(point_in_time_recovery=pitr)
+            created = admin.create_table(point_in_time_recovery=pitr)
         except StoreError as error:
             raise click.ClickException(error.message) from None
-        click.echo(f"{'Created' if created else 'Already there:'} table {store.table_name} at {store.endpoint_url}")
+        click.echo(f"{'Created' if created else 'Already there:'} table {admin.table_name} at {admin.endpoint_url}")
 
     @app.cli.command("seed-demo")
     @click.option("--count", default=2400, show_default=True, type=click.IntRange(1, 1_000_000))
     @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="UTC day of the events (default: yesterday).")
     @click.option("--seed", default=7, show_default=True, help="Random seed: the same seed writes the same events.")
-    def seed_demo(count: int, day: object, seed: int) -> None:
+    def seed_demo(count: int, day: datetime | None, seed: int) -> None:
         """Write realistic S3-style demo events (repeatable: the same seed overwrites the same ids)."""
         from .local import demo_events
 
-        store = current_app.extensions["events_store"]
-        chosen: date | None = day.date() if day else None  # type: ignore[attr-defined]
+        admin = _admin()
         try:
-            written = store.put_many(demo_events(count, chosen, seed))
+            written = admin.put_many(demo_events(count, day.date() if day else None, seed))
         except StoreError as error:
             raise click.ClickException(error.message) from None
-        click.echo(f"Wrote {written} demo events to {store.table_name}")
+        click.echo(f"Wrote {written} demo events to {admin.table_name}")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 DEFAULT_TABLE = "devops-studio-dev-events"
+# The region a DynamoDB stand-in is asked in when nothing names one (moto keeps tables per region).
+LOCAL_REGION = "us-east-1"
 # DynamoDB's own rule for table names.
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -69,12 +71,9 @@ class Settings:
     connect_timeout: float = 3.0
     read_timeout: float = 5.0
     max_attempts: int = 3
-    # How long the approximate item count on the list page may be reused; DynamoDB itself
-    # refreshes it only about every six hours.
-    describe_cache_seconds: float = 60.0
 
     @classmethod
-    def from_mapping(cls, env: Mapping[str, Any]) -> "Settings":
+    def from_mapping(cls, env: Mapping[str, Any]) -> Settings:
         table_name = str(env.get("EVENTS_TABLE") or DEFAULT_TABLE).strip()
         if not _TABLE_NAME.match(table_name):
             raise ConfigError(
@@ -108,5 +107,5 @@ class Settings:
         )
 
     @classmethod
-    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> "Settings":
+    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
         return cls.from_mapping({**os.environ, **(overrides or {})})

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from . import times
+from .config import DEFAULT_TABLE, LOCAL_REGION
 
-LOCAL_REGION = "us-east-1"
 _BUCKETS = ("devops-studio-uploads", "devops-studio-logs", "devops-studio-media", "partner-drop-eu")
 _FILES = (
     ("reports/{y}/{m}/daily-{n}.csv", "text/csv"),
@@ -114,15 +114,16 @@ def main(argv: list[str] | None = None) -> int:
 
     server, endpoint = start_server(port=args.db_port)
     os.environ.update(local_environment(endpoint))
-    os.environ.setdefault("EVENTS_TABLE", "devops-studio-dev-events")
+    os.environ.setdefault("EVENTS_TABLE", DEFAULT_TABLE)
 
     from . import create_app
+    from .store.admin import TableAdmin
 
     app = create_app()
-    store = app.extensions["events_store"]
-    store.create_table()
-    written = store.put_many(demo_events(args.events))
-    print(f"Embedded DynamoDB at {endpoint}: table {store.table_name} with {written} demo events.", flush=True)
+    admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
+    admin.create_table()
+    written = admin.put_many(demo_events(args.events))
+    print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events.", flush=True)
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True, use_reloader=False)

@@ -1,4 +1,4 @@
-"""Pure formatting of stored values for people (pages) and for scripts (JSON), without losing a digit."""
+"""Formatting of stored values for people (pages) and scripts (JSON), without losing a digit; pure functions."""
 from __future__ import annotations
 
 import base64
@@ -83,11 +83,16 @@ def dumps(value: Any, **options: Any) -> str:
     return simplejson.dumps(plain_ready(value), use_decimal=True, ensure_ascii=False, **options)
 
 
+def loads(text: str | bytes, **options: Any) -> Any:
+    """JSON whose numbers are read as Decimal, exactly."""
+    return simplejson.loads(text, use_decimal=True, **options)
+
+
 def typed_entries(item: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(name, type tag, wire value) for each attribute: the key first, then by name."""
     def order(name: str) -> tuple[int, str]:
         return (0 if name == "event_id" else 1, name)
-    return [(name, next(iter(item[name])), next(iter(item[name].values()))) for name in sorted(item, key=order)]
+    return [(name, type_tag(item[name]), next(iter(item[name].values()))) for name in sorted(item, key=order)]
 
 
 def b64(value: bytes) -> str:
@@ -109,32 +114,6 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def findings(status: Any) -> list[tuple[str, str]]:
-    """(level, message) for what ops should look at on /status: 'bad', 'warn' or 'ok'."""
-    found: list[tuple[str, str]] = []
-    table = status.description
-    if table is not None:
-        if table.status != "ACTIVE":
-            found.append(("warn" if table.status == "UPDATING" else "bad", f"Table is {table.status}, not ACTIVE"))
-        for index in table.indexes:
-            if index.status != "ACTIVE":
-                level = "warn" if index.status in ("CREATING", "UPDATING") else "bad"
-                found.append((level, f"Index {index.name} is {index.status}, not ACTIVE"))
-        if table.billing_mode == "PROVISIONED" and not status.autoscaling.targets:
-            low = [capacity for capacity in (table.read_capacity, table.write_capacity) if capacity is not None and capacity <= 5]
-            if low:
-                found.append(("warn", "Provisioned capacity of 5 units or less without auto-scaling: prone to throttling"))
-    if status.pitr.status == "DISABLED":
-        found.append(("warn", "Point-in-time recovery is off: the table cannot be restored to a recent second"))
-    elif status.pitr.status != "ENABLED":
-        found.append(("warn", "Point-in-time recovery status is unknown"))
-    if table is None:
-        found.append(("bad", "DescribeTable did not answer"))
-    if not found:
-        found.append(("ok", "Table and indexes ACTIVE, point-in-time recovery on"))
-    return found
-
-
 def ago(stored: Any) -> str:
     """'3 h ago' for a stored timestamp, empty for anything that is not one."""
     moment = times.try_parse(stored)
@@ -146,45 +125,6 @@ def lag(event_values: dict[str, Any]) -> str:
     return human_duration(times.lag_seconds(event_values.get("timestamp"), event_values.get("processed_at")))
 
 
-def status_document(status: Any) -> dict[str, Any]:
-    """The table's health as /api/status answers it: the same facts as the /status page."""
-    table = status.description
-    pitr = status.pitr
-    return {
-        "table_name": status.table_name,
-        "status": table.status if table else "UNKNOWN",
-        "item_count": table.item_count if table else None,
-        "size_bytes": table.size_bytes if table else None,
-        "billing_mode": table.billing_mode if table else None,
-        "read_capacity": table.read_capacity if table else None,
-        "write_capacity": table.write_capacity if table else None,
-        "key_schema": [{"attribute": name, "type": kind} for name, kind in table.key_schema] if table else [],
-        "indexes": [
-            {"name": index.name, "status": index.status, "item_count": index.item_count,
-             "size_bytes": index.size_bytes, "read_capacity": index.read_capacity,
-             "write_capacity": index.write_capacity}
-            for index in (table.indexes if table else [])
-        ],
-        "pitr": {
-            "status": pitr.status if pitr.status in ("ENABLED", "DISABLED") else "UNKNOWN",
-            "earliest_restorable": pitr.earliest_restorable.isoformat() if pitr.earliest_restorable else None,
-            "latest_restorable": pitr.latest_restorable.isoformat() if pitr.latest_restorable else None,
-            "error": pitr.unavailable.message if pitr.unavailable else None,
-        },
-        "encryption": {"status": table.sse_status, "type": table.sse_type} if table else None,
-        "stream": {"enabled": table.stream_enabled, "view_type": table.stream_view_type} if table else None,
-        "ttl": {"status": status.ttl.status, "attribute": status.ttl.attribute},
-        "table_class": table.table_class if table else None,
-        "deletion_protection": table.deletion_protection if table else None,
-        "autoscaling": [
-            {"resource": t.resource, "dimension": t.dimension, "min": t.min_capacity, "max": t.max_capacity,
-             "target_utilization": t.target_utilization}
-            for t in status.autoscaling.targets
-        ],
-        "errors": {
-            name: panel.message
-            for name, panel in (("table", status.description_unavailable), ("pitr", pitr.unavailable),
-                                ("ttl", status.ttl.unavailable), ("autoscaling", status.autoscaling.unavailable))
-            if panel is not None
-        },
-    }
+def type_tag(typed: dict[str, Any]) -> str:
+    """The type tag of one DynamoDB wire value: 'S' for {'S': 'x'}."""
+    return next(iter(typed))

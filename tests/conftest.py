@@ -31,7 +31,8 @@ from moto import mock_aws  # noqa: E402
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
 from dashboard.local import demo_events, start_server  # noqa: E402
-from dashboard.store import EventStore  # noqa: E402
+from dashboard.store import Table  # noqa: E402
+from dashboard.store.admin import TableAdmin  # noqa: E402
 
 SECRET = "test-secret-key-0123456789abcdef"
 DEMO_DAY = date(2024, 1, 1)
@@ -56,17 +57,40 @@ def mocked_aws() -> Iterator[None]:
         yield
 
 
+def admin(table: Table) -> TableAdmin:
+    return TableAdmin(table.clients, table.name)
+
+
+def put_items(table: Table, items) -> int:
+    """Write items as they are (BatchWriteItem): test data, like the pipeline's own writes."""
+    return admin(table).put_many(items)
+
+
+def seed(table: Table, count: int, timestamp: str = "2024-01-01T00:00:00Z", prefix: str = "e", **attributes) -> None:
+    """`count` events at one second, ids `{prefix}-0000` upwards, each with the given extra attributes."""
+    put_items(table, ({"event_id": f"{prefix}-{n:04}", "timestamp": timestamp, "event_type": "test", **attributes}
+                      for n in range(count)))
+
+
+def read_calls(table: Table) -> list[str]:
+    """Every DynamoDB operation made on the table's client from now on, by name, counted by botocore itself."""
+    seen: list[str] = []
+    table.clients.dynamodb.meta.events.register("before-call.dynamodb.*",
+                                                lambda model, **_: seen.append(model.name))
+    return seen
+
+
 @pytest.fixture
-def store(mocked_aws: None) -> EventStore:
+def table(mocked_aws: None) -> Table:
     """An empty events table, created as the spec says, in moto's in-process mock."""
-    table = EventStore.from_settings(settings_for(unique_table()))
-    table.create_table(wait=False)
-    return table
+    events_table = Table.open(settings_for(unique_table()))
+    admin(events_table).create_table(wait=False)
+    return events_table
 
 
 @pytest.fixture
-def app(store: EventStore):
-    flask_app = create_app(settings_for(store.table_name), store=store)
+def app(table: Table):
+    flask_app = create_app(settings_for(table.name), table=table)
     flask_app.config["TESTING"] = True
     return flask_app
 
@@ -74,6 +98,12 @@ def app(store: EventStore):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def offline_client():
+    """A dashboard whose DynamoDB refuses every connection: for requests that must be answered before any read."""
+    return create_app(settings_for("never-read-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1)).test_client()
 
 
 def csrf_token(client) -> str:
@@ -99,10 +129,10 @@ def moto_endpoint() -> Iterator[str]:
 def demo_table(moto_endpoint: str) -> tuple[str, list[dict]]:
     """A table on the HTTP server holding the demo events of one fixed day."""
     name = unique_table()
-    table = EventStore.from_settings(settings_for(name, moto_endpoint))
-    table.create_table()
+    table = Table.open(settings_for(name, moto_endpoint))
+    admin(table).create_table()
     events = list(demo_events(600, DEMO_DAY, seed=11))
-    table.put_many(events)
+    put_items(table, events)
     return name, events
 
 

@@ -12,6 +12,13 @@ def row_ids(page: str) -> list[str]:
     return [html.unescape(value) for value in _ROW.findall(page)]
 
 
+def fact(page: str, name: str) -> str:
+    """The text of the element marked `data-{name}`, tags stripped: what a reader sees there."""
+    match = re.search(rf"<(\w+)[^>]*\sdata-{name}(?:=\"[^\"]*\")?[^>]*>(.*?)</\1>", page, re.S)
+    assert match, f"the page has no data-{name} element"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
+
+
 def link(page: str, rel: str) -> str | None:
     match = re.search(_LINK.format(rel=rel), page)
     return html.unescape(match.group(1)) if match else None

@@ -15,8 +15,8 @@ def valid_form(client, **changes):
     return form
 
 
-def scan_ids(store):
-    return [e.event_id for e in store.page(100).events]
+def scan_ids(table):
+    return [e.event_id for e in table.events.page(100).events]
 
 
 def test_the_form_is_prefilled_with_a_fresh_id_and_now(client):
@@ -29,11 +29,11 @@ def test_the_form_is_prefilled_with_a_fresh_id_and_now(client):
     assert 'value="test"' in first and 'name="csrf_token"' in first
 
 
-def test_success_redirects_303_to_the_new_event_with_size_stored_as_a_number(client, store):
+def test_success_redirects_303_to_the_new_event_with_size_stored_as_a_number(client, table):
     response = client.post("/events", data=valid_form(client, timestamp="2024-01-01 02:00:00+02:00"))
     assert response.status_code == 303
     assert response.headers["Location"] == "/events/test-form-1"
-    event = store.get("test-form-1")
+    event = table.events.get("test-form-1")
     assert event.item["size"] == {"N": "1024"}
     assert event.item["timestamp"] == {"S": "2024-01-01T00:00:00Z"}
     assert event.item["key"] == {"S": "path/to/file.txt"}
@@ -42,13 +42,13 @@ def test_success_redirects_303_to_the_new_event_with_size_stored_as_a_number(cli
     assert "Event inserted." not in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_empty_optional_fields_are_left_out(client, store):
+def test_empty_optional_fields_are_left_out(client, table):
     client.post("/events", data=valid_form(client, source="", key="", size="", content_type="", event_name=""))
-    assert set(store.get("test-form-1").item) == {"event_id", "event_type", "timestamp"}
+    assert set(table.events.get("test-form-1").item) == {"event_id", "event_type", "timestamp"}
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
-def test_missing_or_bad_csrf_token_is_400_and_nothing_is_written(client, store, token):
+def test_missing_or_bad_csrf_token_is_400_and_nothing_is_written(client, table, token):
     form = valid_form(client)
     if token is None:
         del form["csrf_token"]
@@ -57,7 +57,7 @@ def test_missing_or_bad_csrf_token_is_400_and_nothing_is_written(client, store, 
     response = client.post("/events", data=form)
     assert response.status_code == 400
     assert "nothing was written" in response.get_data(as_text=True)
-    assert scan_ids(store) == []
+    assert scan_ids(table) == []
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -67,7 +67,7 @@ def test_missing_or_bad_csrf_token_is_400_and_nothing_is_written(client, store, 
     ("event_id", " padded ", "spaces"), ("event_type", "", "event type is required"),
     ("event_id", "x" * 1025, "1024"),
 ])
-def test_invalid_fields_are_422_with_the_error_beside_the_field(client, store, field, value, message):
+def test_invalid_fields_are_422_with_the_error_beside_the_field(client, table, field, value, message):
     response = client.post("/events", data=valid_form(client, **{field: value}))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -75,10 +75,10 @@ def test_invalid_fields_are_422_with_the_error_beside_the_field(client, store, f
     assert block, f"{field} is marked as in error"
     assert message in block.group(1)
     assert 'aria-invalid="true"' in block.group(1)
-    assert scan_ids(store) == []
+    assert scan_ids(table) == []
 
 
-def test_several_errors_are_all_shown_and_the_typed_values_kept(client, store):
+def test_several_errors_are_all_shown_and_the_typed_values_kept(client, table):
     response = client.post("/events", data=valid_form(client, size="big", timestamp="soon", source="kept-bucket"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -86,45 +86,45 @@ def test_several_errors_are_all_shown_and_the_typed_values_kept(client, store):
     assert 'value="kept-bucket"' in page
 
 
-def test_an_existing_id_is_409_and_the_original_is_untouched(client, store):
-    store.put_new({"event_id": "taken", "timestamp": "2020-01-01T00:00:00Z", "source": "original"})
+def test_an_existing_id_is_409_and_the_original_is_untouched(client, table):
+    table.events.put_new({"event_id": "taken", "timestamp": "2020-01-01T00:00:00Z", "source": "original"})
     response = client.post("/events", data=valid_form(client, event_id="taken", source="clobber"))
     assert response.status_code == 409
     assert "already exists" in response.get_data(as_text=True)
-    assert store.get("taken").values["source"] == "original"
-    assert store.get("taken").values["timestamp"] == "2020-01-01T00:00:00Z"
+    assert table.events.get("taken").values["source"] == "original"
+    assert table.events.get("taken").values["timestamp"] == "2020-01-01T00:00:00Z"
 
 
-def test_a_double_submit_writes_one_event(client, store):
+def test_a_double_submit_writes_one_event(client, table):
     form = valid_form(client, event_id="double")
     assert client.post("/events", data=form).status_code == 303
     assert client.post("/events", data=form).status_code == 409
-    assert scan_ids(store) == ["double"]
+    assert scan_ids(table) == ["double"]
 
 
-def test_htmx_errors_swap_the_form_fragment(client, store):
+def test_htmx_errors_swap_the_form_fragment(client, table):
     response = client.post("/events", data=valid_form(client, size="x"), headers={"HX-Request": "true"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert page.lstrip().startswith("<form") and "<html" not in page
 
 
-def test_htmx_success_navigates_to_the_new_event(client, store):
+def test_htmx_success_navigates_to_the_new_event(client, table):
     response = client.post("/events", data=valid_form(client, event_id="via-htmx"), headers={"HX-Request": "true"})
     assert response.status_code == 201
     assert response.headers["HX-Redirect"] == "/events/via-htmx"
-    assert store.get("via-htmx").event_id == "via-htmx"
+    assert table.events.get("via-htmx").event_id == "via-htmx"
 
 
-def test_an_htmx_post_may_carry_the_token_in_a_header(client, store):
+def test_an_htmx_post_may_carry_the_token_in_a_header(client, table):
     form = valid_form(client, event_id="header-token")
     token = form.pop("csrf_token")
     response = client.post("/events", data=form, headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 201
 
 
-def test_read_only_mode_has_no_form_and_refuses_posts(store):
-    app = create_app(settings_for(store.table_name, DASHBOARD_READ_ONLY="1"), store=store)
+def test_read_only_mode_has_no_form_and_refuses_posts(table):
+    app = create_app(settings_for(table.name, DASHBOARD_READ_ONLY="1"), table=table)
     client = app.test_client()
     assert client.get("/events/new").status_code == 403
     refused = client.post("/events", data={"event_id": "x", "timestamp": "2024-01-01T00:00:00Z"})
@@ -133,13 +133,13 @@ def test_read_only_mode_has_no_form_and_refuses_posts(store):
                                               "csrf_token": "whatever"})
     assert with_token.status_code == 403
     assert "Insert test event" not in client.get("/events").get_data(as_text=True)
-    assert scan_ids(store) == []
+    assert scan_ids(table) == []
 
 
-def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, store):
+def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, table):
     from botocore.stub import Stubber
     form = valid_form(client, event_id="kept-id", source="kept-source")
-    stubber = Stubber(store._dynamodb)
+    stubber = Stubber(table.clients.dynamodb)
     stubber.add_client_error("put_item", "InternalServerError", "boom", http_status_code=500)
     with stubber:
         response = client.post("/events", data=form)
@@ -147,4 +147,4 @@ def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, sto
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert 'value="kept-id"' in page and 'value="kept-source"' in page and "data-backend-error" in page
     assert client.post("/events", data=form).status_code == 303
-    assert scan_ids(store) == ["kept-id"]
+    assert scan_ids(table) == ["kept-id"]

@@ -1,12 +1,23 @@
 """/status and /healthz: every panel, each failing on its own, and the health check's two answers."""
+import html
+import re
+
 from botocore.stub import Stubber
 
 from dashboard import create_app
-from dashboard.store import EventStore
+from dashboard.store import Table
 from tests.conftest import settings_for
 
 
-def test_status_page_shows_every_panel(client, store):
+def autoscaling_rows(page: str) -> list[list[str]]:
+    """The cells of the rendered auto-scaling table, row by row."""
+    panel = re.search(r"<h3>Auto-scaling</h3>(.*?)</section>", page, re.S)
+    assert panel, "the capacity panel has an auto-scaling part"
+    return [[html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", panel.group(1), re.S) if "<td>" in row]
+
+
+def test_status_page_shows_every_panel(client, table):
     page = client.get("/status").get_data(as_text=True)
     for panel in ("table", "capacity", "indexes", "pitr", "protection"):
         assert f'data-panel="{panel}"' in page
@@ -15,9 +26,9 @@ def test_status_page_shows_every_panel(client, store):
     assert "Raw DescribeTable" in page and "Earliest restorable" in page
 
 
-def test_pitr_off_is_flagged(client, store):
-    store._dynamodb.update_continuous_backups(
-        TableName=store.table_name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+def test_pitr_off_is_flagged(client, table):
+    table.clients.dynamodb.update_continuous_backups(
+        TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
     page = client.get("/status").get_data(as_text=True)
     assert "Point-in-time recovery is off" in page and "finding-warn" in page
 
@@ -35,15 +46,16 @@ def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
                                      ScalableDimension="dynamodb:table:ReadCapacityUnits", MinCapacity=5, MaxCapacity=50)
     app = create_app(settings_for("prov-events"))
     page = app.test_client().get("/status").get_data(as_text=True)
-    assert "5 RCU" in page and "3 WCU" in page and "ReadCapacityUnits" in page and "50" in page
+    assert "5 RCU" in page and "3 WCU" in page
+    assert autoscaling_rows(page) == [["table/prov-events", "ReadCapacityUnits", "5", "50", "—"]]
     data = app.test_client().get("/api/status").get_json()
     assert data["billing_mode"] == "PROVISIONED" and data["read_capacity"] == 5 and data["write_capacity"] == 3
 
 
-def test_a_denied_panel_says_so_and_the_rest_still_renders(app, store):
-    stubber = Stubber(store._dynamodb)
+def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
+    stubber = Stubber(table.clients.dynamodb)
     stubber.add_response("describe_table", {"Table": {
-        "TableName": store.table_name, "TableStatus": "ACTIVE",
+        "TableName": table.name, "TableStatus": "ACTIVE",
         "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
     stubber.add_client_error("describe_continuous_backups", "AccessDeniedException", "no dynamodb:DescribeContinuousBackups")
@@ -56,8 +68,8 @@ def test_a_denied_panel_says_so_and_the_rest_still_renders(app, store):
     assert "ACTIVE" in page
 
 
-def test_describe_table_denied_still_renders_the_other_panels(app, store):
-    stubber = Stubber(store._dynamodb)
+def test_describe_table_denied_still_renders_the_other_panels(app, table):
+    stubber = Stubber(table.clients.dynamodb)
     stubber.add_client_error("describe_table", "AccessDeniedException", "no dynamodb:DescribeTable")
     stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
         "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
@@ -86,17 +98,23 @@ def test_healthz_and_pages_are_503_when_the_table_is_missing(mocked_aws):
 
 
 def test_a_dead_backend_is_503_with_a_clear_message_not_a_traceback(mocked_aws):
-    store = EventStore.from_settings(settings_for("t-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1))
-    app = create_app(settings_for("t-events"), store=store)
+    table = Table.open(settings_for("t-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1))
+    app = create_app(settings_for("t-events"), table=table)
     response = app.test_client().get("/events")
     text = response.get_data(as_text=True)
     assert response.status_code == 503 and "did not answer" in text and "Traceback" not in text
     assert app.test_client().get("/healthz").status_code == 503
 
 
-def test_throttling_is_503(app, store):
-    stubber = Stubber(store._dynamodb)
+def test_throttling_is_503(app, table):
+    stubber = Stubber(table.clients.dynamodb)
     stubber.add_client_error("scan", "ProvisionedThroughputExceededException", "slow down")
     with stubber:
         response = app.test_client().get("/events")
     assert response.status_code == 503 and "throttling" in response.get_data(as_text=True)
+
+
+def test_an_on_demand_table_lists_no_autoscaling_targets(client):
+    page = client.get("/status").get_data(as_text=True)
+    assert autoscaling_rows(page) == []
+    assert 'data-autoscaling="none"' in page and "Not needed: on-demand tables scale by themselves." in page

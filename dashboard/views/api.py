@@ -1,19 +1,19 @@
 """The same data as the pages, as JSON for scripts."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import listing, present
-from .common import cursors, store
+from .. import health, listing, present
+from .common import cursors, table
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/events")
-def list_events():
+def list_events() -> Response:
     """One page of events (or of one timestamp): the same parameters and cursors as /events."""
     query = listing.parse_query(request.args, cursors())
-    page = listing.fetch(store(), query, cursors())
+    page = listing.fetch(table().events, query, cursors())
     return jsonify({
         "items": [event.values for event in page.page.events],
         "next_cursor": page.next_cursor,
@@ -28,14 +28,15 @@ def list_events():
 
 
 @bp.get("/events/<event_id:event_id>")
-def show_event(event_id: str):
+def show_event(event_id: str) -> Response:
     """The item as plain JSON (numbers exact); ?format=dynamodb gives DynamoDB JSON with type tags."""
-    event = store().get(event_id)
+    event = table().events.get(event_id)
     if request.args.get("format") == "dynamodb":
         return current_app.response_class(present.wire_json(event.item), mimetype="application/json")
     return jsonify(event.values)
 
 
 @bp.get("/status")
-def show_status():
-    return jsonify(present.status_document(store().status()))
+def show_status() -> Response:
+    """The table's health: the same facts and findings as /status."""
+    return jsonify(health.status_document(table().status.status()))

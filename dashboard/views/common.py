@@ -1,14 +1,18 @@
-"""What every view shares: the store, the cursors, event-id URLs and page-or-fragment rendering."""
+"""What every view shares: the table, the cursors, event-id URLs, the read-only guard, page-or-fragment rendering."""
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from flask import current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from werkzeug.routing import BaseConverter
 
 from ..cursors import Cursors
-from ..store import EventStore
+from ..store import RETRY_AFTER_SECONDS, Table
+
+READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
+# Pages that exist only to write: refused in read-only mode like the writes themselves.
+_WRITE_FORMS = frozenset({"events.new_event"})
 
 
 class EventIdConverter(BaseConverter):
@@ -22,12 +26,26 @@ class EventIdConverter(BaseConverter):
         return quote(value, safe="")
 
 
-def store() -> EventStore:
-    return current_app.extensions["events_store"]
+def table() -> Table:
+    found: Table = current_app.extensions["events_table"]
+    return found
+
+
+def refuse_writes() -> None:
+    """In read-only mode, every write and every write form is a 403: the one place that enforces it."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") or request.endpoint in _WRITE_FORMS:
+        abort(403, description=READ_ONLY_MESSAGE)
+
+
+def retry_later(response: Response) -> Response:
+    """A 503 says when it is worth asking again."""
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def cursors() -> Cursors:
-    return current_app.extensions["events_cursors"]
+    found: Cursors = current_app.extensions["events_cursors"]
+    return found
 
 
 def is_htmx() -> bool:
@@ -35,7 +53,7 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context: Any):
+def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context: Any) -> Response:
     """The same view answers a full page to a plain request and the fragment to htmx."""
     template = fragment if is_htmx() else page
     response = current_app.make_response((render_template(template, **context), status))

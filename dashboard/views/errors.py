@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..store import (AccessDenied, BackendUnavailable, EventExists, EventNotFound, Rejected, StoreError,
                      TableMissing, Throttled)
-from .common import is_htmx
+from .common import is_htmx, retry_later
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
-def error_response(status: int, title: str, message: str):
+def error_response(status: int, title: str, message: str) -> Response:
     if _wants_json():
         response = jsonify({"error": title, "message": message, "status": status})
         response.status_code = status
@@ -43,14 +43,12 @@ def error_response(status: int, title: str, message: str):
         response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
                                                         message=message), status=status)
     response.vary.add("HX-Request")
-    if status == 503:
-        response.headers["Retry-After"] = "5"
-    return response
+    return retry_later(response) if status == 503 else response
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(StoreError)
-    def _store_error(error: StoreError):
+    def _store_error(error: StoreError) -> Response:
         for kind, status, title in _STORE_STATUS:
             if isinstance(error, kind):
                 if status >= 500:
@@ -60,16 +58,16 @@ def register(app: Flask) -> None:
         return error_response(503, "DynamoDB unavailable", error.message)
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):
+    def _csrf_error(error: CSRFError) -> Response:
         return error_response(400, "Form expired or forged",
                               f"{error.description} Reload the form and submit it again; nothing was written.")
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
+    def _http_error(error: HTTPException) -> Response:
         return error_response(error.code or 500, error.name, error.description or error.name)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
+    def _unexpected(error: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "Internal error",
                               "The dashboard failed to answer this request; the error is in its log.")

@@ -1,18 +1,15 @@
 """The events pages: the paged list and timestamp search, one event, and the test-event form."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from .. import READ_ONLY_MESSAGE, listing, present, times
+from .. import listing, present, times
 from ..forms import EventForm
 from ..store import BackendUnavailable, EventExists
-from .common import cursors, is_htmx, render_page_or_fragment, store
+from .common import cursors, is_htmx, render_page_or_fragment, retry_later, table
 
 bp = Blueprint("events", __name__)
-
-
-def _read_only() -> bool:
-    return current_app.config["SETTINGS"].read_only
 
 
 def _safe_back(target: str | None) -> str | None:
@@ -23,28 +20,28 @@ def _safe_back(target: str | None) -> str | None:
 
 
 @bp.get("/")
-def index():
+def index() -> Response:
     return redirect(url_for("events.list_events"))
 
 
 @bp.get("/events")
-def list_events():
+def list_events() -> Response:
     """One page of events, or of the events at one timestamp (through the index, never a scan)."""
     query = listing.parse_query(request.args, cursors())
-    page = listing.fetch(store(), query, cursors())
+    page = listing.fetch(table().events, query, cursors())
     return render_page_or_fragment(
         "events/list.html", "events/_table.html",
         listing=page,
-        item_count=store().approximate_count(),
+        item_count=table().status.approximate_count(),
         page_sizes=listing.PAGE_SIZES,
         here=request.full_path.rstrip("?"),
     )
 
 
 @bp.get("/events/<event_id:event_id>")
-def show_event(event_id: str):
+def show_event(event_id: str) -> str:
     """Every attribute of one event, exactly as stored, and the raw item."""
-    event = store().get(event_id)
+    event = table().events.get(event_id)
     moment = times.try_parse(event.get("timestamp"))
     return render_template(
         "events/detail.html",
@@ -58,17 +55,15 @@ def show_event(event_id: str):
 
 
 @bp.get("/events/new")
-def new_event():
-    """The insert form, pre-filled with a fresh id and the current time."""
-    if _read_only():
-        abort(403, description=READ_ONLY_MESSAGE)
+def new_event() -> Response:
+    """The insert form, pre-filled with a fresh id and the current time (read-only mode refuses it: common.py)."""
     form = EventForm(formdata=None)
     form.prefill()
     return render_page_or_fragment("events/new.html", "events/_form.html", form=form)
 
 
 @bp.post("/events")
-def create_event():
+def create_event() -> Response:
     """Insert a test event; an id that exists already is refused and left untouched.
 
     In read-only mode create_app refuses every write before it gets here (and before CSRF).
@@ -77,17 +72,15 @@ def create_event():
     if not form.validate():
         return render_page_or_fragment("events/new.html", "events/_form.html", status=422, form=form)
     try:
-        event = store().put_new(form.to_item())
+        event = table().events.put_new(form.to_item())
     except EventExists as error:
         form.event_id.errors = [error.message]
         return render_page_or_fragment("events/new.html", "events/_form.html", status=409, form=form,
                                        existing_id=form.event_id.data)
     except BackendUnavailable as error:
         # The form comes back filled in: a flaky backend must not cost the user what they typed.
-        response = render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
-                                           backend_error=error.message)
-        response.headers["Retry-After"] = "5"
-        return response
+        return retry_later(render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
+                                                   backend_error=error.message))
     # The Location is the event's own URL, so that it can be bookmarked and shared; the one-time
     # "inserted" note rides in the session instead of the query string.
     flash("Event inserted.", "inserted")

@@ -81,12 +81,13 @@ def scratch_server(live_server, demo_table):
     """
     from dashboard import create_app
     from dashboard.local import demo_events
-    from dashboard.store import EventStore
+    from dashboard.store import Table
+    from tests.conftest import admin, put_items
 
     settings = dataclasses.replace(live_server.app.config["SETTINGS"], table_name=f"{demo_table[0]}-scratch")
-    store = EventStore.from_settings(settings)
-    store.create_table()
-    store.put_many(demo_events(30, date(2024, 1, 2), seed=5))
+    table = Table.open(settings)
+    admin(table).create_table()
+    put_items(table, demo_events(30, date(2024, 1, 2), seed=5))
     server = type(live_server)(create_app(settings)).start()
     yield server
     server.stop()

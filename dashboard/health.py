@@ -1,0 +1,109 @@
+"""The table's health rules, decided once: each state's level, the findings on /status, the /api/status document."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .store import TableStatus
+
+Level = Literal["ok", "warn", "bad", "neutral"]
+
+LEVEL_LABELS: dict[str, str] = {"ok": "OK", "warn": "Check", "bad": "Problem", "neutral": "Off"}
+
+_GOOD = frozenset({"ACTIVE", "ENABLED", "ENABLED (AWS owned key)"})
+# States a resource passes through on its own: worth a look, not an alarm.
+_CHANGING = frozenset({"CREATING", "UPDATING", "ENABLING", "DISABLING"})
+
+
+def level(state: str | None, subject: str = "resource") -> Level:
+    """The level of one reported state: the status page's badges and its findings both ask here.
+
+    `subject` is "resource" (table, index, encryption), "pitr" (off is a warning, not a failure)
+    or "feature" (a stream or TTL that is off is simply off).
+    """
+    if state in _GOOD:
+        return "ok"
+    if state in _CHANGING:
+        return "warn"
+    if state == "DISABLED" and subject == "pitr":
+        return "warn"
+    if state in ("DISABLED", "off") and subject == "feature":
+        return "neutral"
+    return "bad"
+
+
+def findings(status: TableStatus) -> list[tuple[Level, str]]:
+    """(level, message) for what ops should look at on /status, worst first."""
+    found: list[tuple[Level, str]] = []
+    table = status.description
+    if table is None:
+        found.append(("bad", "DescribeTable did not answer"))
+    else:
+        if table.status != "ACTIVE":
+            found.append((level(table.status), f"Table is {table.status}, not ACTIVE"))
+        for index in table.indexes:
+            if index.status != "ACTIVE":
+                found.append((level(index.status), f"Index {index.name} is {index.status}, not ACTIVE"))
+        if table.billing_mode == "PROVISIONED" and not status.autoscaling.targets:
+            capacities = (table.read_capacity, table.write_capacity)
+            if any(capacity is not None and capacity <= 5 for capacity in capacities):
+                found.append(("warn", "Provisioned capacity of 5 units or less without auto-scaling: "
+                                      "prone to throttling"))
+    if status.pitr.status == "DISABLED":
+        found.append((level("DISABLED", "pitr"),
+                      "Point-in-time recovery is off: the table cannot be restored to a recent second"))
+    elif status.pitr.status != "ENABLED":
+        found.append(("warn", "Point-in-time recovery status is unknown"))
+    if not found:
+        found.append(("ok", "Table and indexes ACTIVE, point-in-time recovery on"))
+    order = {"bad": 0, "warn": 1, "neutral": 2, "ok": 3}
+    return sorted(found, key=lambda finding: order[finding[0]])
+
+
+def dimension_label(dimension: str) -> str:
+    """'dynamodb:table:ReadCapacityUnits' -> 'ReadCapacityUnits'."""
+    return dimension.rsplit(":", 1)[-1]
+
+
+def status_document(status: TableStatus) -> dict[str, Any]:
+    """The table's health as /api/status answers it: the same facts and findings as the /status page."""
+    table = status.description
+    pitr = status.pitr
+    return {
+        "table_name": status.table_name,
+        "status": table.status if table else "UNKNOWN",
+        "findings": [{"level": finding_level, "message": message} for finding_level, message in findings(status)],
+        "item_count": table.item_count if table else None,
+        "size_bytes": table.size_bytes if table else None,
+        "billing_mode": table.billing_mode if table else None,
+        "read_capacity": table.read_capacity if table else None,
+        "write_capacity": table.write_capacity if table else None,
+        "key_schema": [{"attribute": name, "type": kind} for name, kind in table.key_schema] if table else [],
+        "indexes": [
+            {"name": index.name, "status": index.status, "item_count": index.item_count,
+             "size_bytes": index.size_bytes, "read_capacity": index.read_capacity,
+             "write_capacity": index.write_capacity}
+            for index in (table.indexes if table else [])
+        ],
+        "pitr": {
+            "status": pitr.status if pitr.status in ("ENABLED", "DISABLED") else "UNKNOWN",
+            "earliest_restorable": pitr.earliest_restorable.isoformat() if pitr.earliest_restorable else None,
+            "latest_restorable": pitr.latest_restorable.isoformat() if pitr.latest_restorable else None,
+            "error": pitr.unavailable.message if pitr.unavailable else None,
+        },
+        "encryption": {"status": table.sse_status, "type": table.sse_type} if table else None,
+        "stream": {"enabled": table.stream_enabled, "view_type": table.stream_view_type} if table else None,
+        "ttl": {"status": status.ttl.status, "attribute": status.ttl.attribute},
+        "table_class": table.table_class if table else None,
+        "deletion_protection": table.deletion_protection if table else None,
+        "autoscaling": [
+            {"resource": t.resource, "dimension": t.dimension, "min": t.min_capacity,
+             "max": t.max_capacity, "target_utilization": t.target_utilization}
+            for t in status.autoscaling.targets
+        ],
+        "errors": {
+            name: panel.message
+            for name, panel in (("table", status.description_unavailable), ("pitr", pitr.unavailable),
+                                ("ttl", status.ttl.unavailable), ("autoscaling", status.autoscaling.unavailable))
+            if panel is not None
+        },
+    }

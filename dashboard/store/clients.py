@@ -1,0 +1,69 @@
+"""The boto3 clients of one process: built once from Settings, with retries and timeouts that answer in seconds."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import NoRegionError
+
+from ..config import LOCAL_REGION, ConfigError, Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Clients:
+    """boto3 clients are thread-safe and expensive to build: one set per process, shared by the store."""
+
+    dynamodb: DynamoDBClient
+    autoscaling: ApplicationAutoScalingClient
+
+    @property
+    def endpoint_url(self) -> str:
+        return str(self.dynamodb.meta.endpoint_url)
+
+
+def _client_config(settings: Settings) -> Config:
+    # botocore's legacy default retries DynamoDB 10 times with long waits: a dead backend
+    # would hold a page for minutes. Standard mode with few attempts answers in seconds.
+    # (total_max_attempts counts the first try; the older max_attempts key counts only retries.)
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        user_agent_extra="events-dashboard",
+    )
+
+
+def build_clients(settings: Settings) -> Clients:
+    """The DynamoDB and application-autoscaling clients, built once per process."""
+    session = boto3.session.Session(region_name=settings.region)
+    if settings.dynamodb_endpoint:
+        # A stand-in (DynamoDB Local, moto) signs nothing it checks: when the shell has no region or
+        # credentials, use throwaway ones rather than refusing to start. AWS itself never gets these.
+        if session.region_name is None:
+            session = boto3.session.Session(region_name=LOCAL_REGION)
+            log.info("no AWS region configured; using %s for %s", LOCAL_REGION, settings.dynamodb_endpoint)
+        if session.get_credentials() is None:
+            session = boto3.session.Session(region_name=session.region_name, aws_access_key_id="local",
+                                            aws_secret_access_key="local")
+            log.info("no AWS credentials configured; using throwaway ones for %s", settings.dynamodb_endpoint)
+    config = _client_config(settings)
+    try:
+        # With no endpoint set, boto3 resolves AWS's own (and any endpoint_url in the profile).
+        return Clients(
+            dynamodb=session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint),
+            autoscaling=session.client("application-autoscaling", config=config,
+                                       endpoint_url=settings.autoscaling_endpoint),
+        )
+    except NoRegionError:
+        raise ConfigError(
+            "no AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION, or a profile with a region)"
+        ) from None

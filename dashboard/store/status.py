@@ -1,0 +1,187 @@
+"""The table's health: DescribeTable, PITR, TTL and auto-scaling, each panel failing on its own."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .clients import Clients
+from .errors import AccessDenied, StoreError, TableMissing, Unsupported, call
+from .records import (AutoScalingStatus, IndexStatus, PitrStatus, ScalingTarget, TableDescription, TableStatus,
+                      TtlStatus, Unavailable)
+
+# DynamoDB refreshes ItemCount only about every six hours: asking more than once a minute buys nothing.
+ITEM_COUNT_CACHE_SECONDS = 60.0
+
+
+class StatusReader:
+    """Reads the health of one table. Thread-safe: one per process."""
+
+    def __init__(self, clients: Clients, table_name: str, clock: Callable[[], float] = time.monotonic):
+        self._dynamodb = clients.dynamodb
+        self._autoscaling = clients.autoscaling
+        self.table_name = table_name
+        self._clock = clock
+        self._count_lock = threading.Lock()
+        self._count: int | None = None
+        self._count_asked_at: float | None = None
+
+    def _describe_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = call(self._dynamodb.describe_table, self.table_name, TableName=self.table_name)["Table"]
+        return table
+
+    def approximate_count(self) -> int | None:
+        """DynamoDB's ItemCount, reused for a minute.
+
+        None when DescribeTable cannot answer; a listing page does not fail for that, and a
+        failure is remembered as long as a success so a denied DescribeTable costs one call a minute.
+        """
+        now = self._clock()
+        with self._count_lock:
+            cached, asked_at = self._count, self._count_asked_at
+        if asked_at is not None and now - asked_at < ITEM_COUNT_CACHE_SECONDS:
+            return cached
+        try:
+            fresh: int | None = int(self._describe_table().get("ItemCount", 0))
+        except StoreError:
+            fresh = None
+        with self._count_lock:
+            self._count, self._count_asked_at = fresh, now
+        return fresh
+
+    def ping(self) -> str:
+        """The table's status, straight from DescribeTable: the health check."""
+        return str(self._describe_table().get("TableStatus", "UNKNOWN"))
+
+    def status(self) -> TableStatus:
+        """Every status panel; each one that cannot be read says why and the rest still answer."""
+        description, description_unavailable = None, None
+        try:
+            description = describe(self._describe_table())
+        except TableMissing:
+            raise
+        except StoreError as error:
+            description_unavailable = unavailable(error)
+        return TableStatus(
+            table_name=self.table_name,
+            description=description,
+            description_unavailable=description_unavailable,
+            pitr=self._pitr(),
+            ttl=self._ttl(),
+            autoscaling=self._scaling(description),
+        )
+
+    def _pitr(self) -> PitrStatus:
+        try:
+            response = call(self._dynamodb.describe_continuous_backups, self.table_name, TableName=self.table_name)
+        except StoreError as error:
+            return PitrStatus("UNKNOWN", unavailable=unavailable(error))
+        backups = response.get("ContinuousBackupsDescription", {})
+        pitr = backups.get("PointInTimeRecoveryDescription", {})
+        return PitrStatus(
+            status=str(pitr.get("PointInTimeRecoveryStatus", "UNKNOWN")),
+            earliest_restorable=pitr.get("EarliestRestorableDateTime"),
+            latest_restorable=pitr.get("LatestRestorableDateTime"),
+            backups_status=backups.get("ContinuousBackupsStatus"),
+        )
+
+    def _ttl(self) -> TtlStatus:
+        try:
+            response = call(self._dynamodb.describe_time_to_live, self.table_name, TableName=self.table_name)
+        except StoreError as error:
+            return TtlStatus("UNKNOWN", unavailable=unavailable(error))
+        ttl = response.get("TimeToLiveDescription", {})
+        return TtlStatus(str(ttl.get("TimeToLiveStatus", "UNKNOWN")), ttl.get("AttributeName"))
+
+    def _scaling(self, description: TableDescription | None) -> AutoScalingStatus:
+        resources = [f"table/{self.table_name}"]
+        if description is not None:
+            resources += [f"table/{self.table_name}/index/{index.name}" for index in description.indexes]
+        try:
+            targets = call(self._autoscaling.describe_scalable_targets, self.table_name,
+                           ServiceNamespace="dynamodb", ResourceIds=resources).get("ScalableTargets", [])
+            policies = call(self._autoscaling.describe_scaling_policies, self.table_name,
+                            ServiceNamespace="dynamodb", ResourceId=resources[0],
+                            ).get("ScalingPolicies", []) if targets else []
+        except StoreError as error:
+            return AutoScalingStatus([], unavailable(error))
+        utilization = {
+            (policy.get("ResourceId"), policy.get("ScalableDimension")):
+                policy.get("TargetTrackingScalingPolicyConfiguration", {}).get("TargetValue")
+            for policy in policies
+        }
+        return AutoScalingStatus([
+            ScalingTarget(
+                resource=str(target.get("ResourceId")),
+                dimension=str(target.get("ScalableDimension")),
+                min_capacity=int(target.get("MinCapacity", 0)),
+                max_capacity=int(target.get("MaxCapacity", 0)),
+                target_utilization=utilization.get((target.get("ResourceId"), target.get("ScalableDimension"))),
+            )
+            for target in targets
+        ])
+
+
+def unavailable(error: StoreError) -> Unavailable:
+    if isinstance(error, AccessDenied):
+        return Unavailable("denied", error.message)
+    if isinstance(error, Unsupported):
+        return Unavailable("unsupported", error.message)
+    return Unavailable("error", error.message)
+
+
+def _key_schema(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(str(part.get("AttributeName")), str(part.get("KeyType"))) for part in schema or []]
+
+
+def _capacity(throughput: dict[str, Any] | None, billing_mode: str, name: str) -> int | None:
+    if billing_mode == "PAY_PER_REQUEST" or not throughput:
+        return None
+    value = throughput.get(name)
+    return int(value) if value is not None else None
+
+
+def describe(raw: dict[str, Any]) -> TableDescription:
+    """DescribeTable's answer as a record."""
+    # Tables created before on-demand existed carry no summary and are provisioned.
+    billing = raw.get("BillingModeSummary", {}).get("BillingMode") or "PROVISIONED"
+    sse = raw.get("SSEDescription") or {}
+    stream = raw.get("StreamSpecification") or {}
+    indexes = [
+        IndexStatus(
+            name=str(index.get("IndexName")),
+            status=str(index.get("IndexStatus", "UNKNOWN")),
+            key_schema=_key_schema(index.get("KeySchema", [])),
+            projection=str(index.get("Projection", {}).get("ProjectionType", "")),
+            item_count=index.get("ItemCount"),
+            size_bytes=index.get("IndexSizeBytes"),
+            read_capacity=_capacity(index.get("ProvisionedThroughput"), billing, "ReadCapacityUnits"),
+            write_capacity=_capacity(index.get("ProvisionedThroughput"), billing, "WriteCapacityUnits"),
+            backfilling=bool(index.get("Backfilling", False)),
+        )
+        for index in raw.get("GlobalSecondaryIndexes", [])
+    ]
+    return TableDescription(
+        name=str(raw.get("TableName")),
+        status=str(raw.get("TableStatus", "UNKNOWN")),
+        arn=raw.get("TableArn"),
+        created_at=raw.get("CreationDateTime"),
+        key_schema=_key_schema(raw.get("KeySchema", [])),
+        attribute_types={d["AttributeName"]: d["AttributeType"] for d in raw.get("AttributeDefinitions", [])},
+        item_count=raw.get("ItemCount"),
+        size_bytes=raw.get("TableSizeBytes"),
+        billing_mode=billing,
+        read_capacity=_capacity(raw.get("ProvisionedThroughput"), billing, "ReadCapacityUnits"),
+        write_capacity=_capacity(raw.get("ProvisionedThroughput"), billing, "WriteCapacityUnits"),
+        indexes=indexes,
+        # A table without SSEDescription is encrypted with an AWS owned key: DynamoDB always encrypts.
+        sse_status=str(sse.get("Status", "ENABLED (AWS owned key)" if not sse else "UNKNOWN")),
+        sse_type=sse.get("SSEType"),
+        kms_key=sse.get("KMSMasterKeyArn"),
+        stream_enabled=bool(stream.get("StreamEnabled", False)),
+        stream_view_type=stream.get("StreamViewType"),
+        table_class=str(raw.get("TableClassSummary", {}).get("TableClass", "STANDARD")),
+        deletion_protection=raw.get("DeletionProtectionEnabled"),
+        raw=raw,
+    )

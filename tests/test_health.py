@@ -1,0 +1,74 @@
+"""health.py: one rule for each state's level, shared by the findings and the status page's badges."""
+import re
+from dataclasses import replace
+
+import pytest
+from botocore.stub import Stubber
+
+from dashboard import health
+from dashboard.store.records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
+from dashboard.store.status import describe
+
+
+def described(table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> TableStatus:
+    raw = {
+        "TableName": "t-events", "TableStatus": table_status,
+        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+        "GlobalSecondaryIndexes": [{"IndexName": "timestamp-index", "IndexStatus": index_status,
+                                    "KeySchema": [{"AttributeName": "timestamp", "KeyType": "HASH"}],
+                                    "Projection": {"ProjectionType": "ALL"}}],
+    }
+    return TableStatus("t-events", describe(raw), None, PitrStatus("ENABLED"), TtlStatus("DISABLED"),
+                       AutoScalingStatus([]))
+
+
+@pytest.mark.parametrize("state,subject,expected", [
+    ("ACTIVE", "resource", "ok"), ("ENABLED", "resource", "ok"), ("ENABLED (AWS owned key)", "resource", "ok"),
+    ("CREATING", "resource", "warn"), ("UPDATING", "resource", "warn"), ("ENABLING", "pitr", "warn"),
+    ("DELETING", "resource", "bad"), ("INACCESSIBLE_ENCRYPTION_CREDENTIALS", "resource", "bad"),
+    ("DISABLED", "pitr", "warn"), ("DISABLED", "resource", "bad"), ("DISABLED", "feature", "neutral"),
+    ("off", "feature", "neutral"), ("UNKNOWN", "pitr", "bad"),
+])
+def test_each_state_has_one_level(state, subject, expected):
+    assert health.level(state, subject) == expected
+
+
+@pytest.mark.parametrize("state", ["CREATING", "UPDATING", "DELETING", "ARCHIVED"])
+def test_a_table_finding_has_the_level_of_its_badge(state):
+    found = dict((message, level) for level, message in health.findings(described(table_status=state)))
+    assert found[f"Table is {state}, not ACTIVE"] == health.level(state)
+
+
+def test_a_creating_index_is_a_warning_not_a_problem():
+    assert ("warn", "Index timestamp-index is CREATING, not ACTIVE") in health.findings(described(index_status="CREATING"))
+
+
+def test_findings_put_the_worst_first():
+    status = replace(described(table_status="DELETING"), pitr=PitrStatus("DISABLED"))
+    assert [level for level, _ in health.findings(status)] == ["bad", "warn"]
+
+
+def test_a_healthy_table_has_one_ok_finding():
+    assert health.findings(described()) == [("ok", "Table and indexes ACTIVE, point-in-time recovery on")]
+
+
+def test_the_status_page_badges_a_creating_table_as_its_finding_does(app, table):
+    stubber = Stubber(table.clients.dynamodb)
+    stubber.add_response("describe_table", {"Table": {
+        "TableName": table.name, "TableStatus": "CREATING",
+        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
+    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+        "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
+    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
+    with stubber:
+        page = app.test_client().get("/status").get_data(as_text=True)
+    badge = re.search(r'<dd data-table-status><span class="badge badge-(\w+)">CREATING</span>', page)
+    finding = re.search(r'<li class="finding finding-(\w+)">.*?Table is CREATING', page)
+    assert badge and finding and badge.group(1) == finding.group(1) == "warn"
+
+
+def test_api_status_carries_the_same_findings(client):
+    data = client.get("/api/status").get_json()
+    assert data["findings"] == [{"level": "ok", "message": "Table and indexes ACTIVE, point-in-time recovery on"}]
