@@ -23,9 +23,7 @@ def parse(text: str) -> datetime:
         raise TimestampError(
             f"timestamp {value!r} is a date without a time: events are indexed by the second, expected {EXPECTED}"
         )
-    # Lower-case separators are valid ISO-8601 and appear in hand-typed URLs.
-    if len(value) > 10 and value[10] == "t":
-        value = value[:10] + "T" + value[11:]
+    # A lower-case "z" is valid ISO-8601 and appears in hand-typed URLs; fromisoformat takes only "Z".
     if value.endswith("z"):
         value = value[:-1] + "Z"
     try:
