@@ -6,6 +6,7 @@ from datetime import datetime
 import click
 from flask import Flask, current_app
 
+from .demo import demo_events
 from .store import StoreError, Table
 from .store.admin import TableAdmin
 
@@ -33,8 +34,6 @@ def register(app: Flask) -> None:
     @click.option("--seed", default=7, show_default=True, help="Random seed: the same seed writes the same events.")
     def seed_demo(count: int, day: datetime | None, seed: int) -> None:
         """Write realistic S3-style demo events (repeatable: the same seed overwrites the same ids)."""
-        from .local import demo_events
-
         admin = _admin()
         try:
             written = admin.put_many(demo_events(count, day.date() if day else None, seed))
