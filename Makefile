@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser bench clean
+.PHONY: run test test-unit test-browser lock bench clean
 
+# pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
@@ -22,6 +23,16 @@ test-unit: $(STAMP)
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
+
+# Only uv, at its pinned version: a requirements file that no longer agrees with constraints.txt must not stop
+# the lock that fixes it.
+$(BIN)/uv: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
+	touch $@
+
+lock: $(BIN)/uv  ## constraints.txt from requirements*.txt; keeps its pins unless ARGS='--upgrade-package NAME' or ARGS=--upgrade
+	$(BIN)/uv pip compile requirements-dev.txt --python-version 3.11 --python-platform linux -o constraints.txt $(ARGS)
 
 bench: $(STAMP)  ## what a page costs the dashboard itself; results in bench/results/
 	$(BIN)/python -m bench.run
