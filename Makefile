@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser lock bench clean
+.PHONY: run test test-unit test-browser lint lock bench clean
 
 # pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -24,6 +24,9 @@ test-unit: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
+lint: $(STAMP)  ## ruff and mypy, configured in pyproject.toml; both always run, so one pass shows every finding
+	status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; exit $$status
+
 # Only uv, at its pinned version: a requirements file that no longer agrees with constraints.txt must not stop
 # the lock that fixes it.
 $(BIN)/uv: requirements-dev.txt
@@ -38,4 +41,4 @@ bench: $(STAMP)  ## what a page costs the dashboard itself; results in bench/res
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output
