@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser bench clean
+.PHONY: run test test-unit test-browser lint lock bench clean
 
+# pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
@@ -23,8 +24,21 @@ test-unit: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
+lint: $(STAMP)  ## ruff and mypy, configured in pyproject.toml; both always run, so one pass shows every finding
+	status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; exit $$status
+
+# Only uv, at its pinned version: a requirements file that no longer agrees with constraints.txt must not stop
+# the lock that fixes it.
+$(BIN)/uv: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
+	touch $@
+
+lock: $(BIN)/uv  ## constraints.txt from requirements*.txt; keeps its pins unless ARGS='--upgrade-package NAME' or ARGS=--upgrade
+	$(BIN)/uv pip compile requirements-dev.txt --python-version 3.11 --python-platform linux -o constraints.txt $(ARGS)
+
 bench: $(STAMP)  ## what a page costs the dashboard itself; results in bench/results/
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output
