@@ -13,7 +13,7 @@ import platform
 import statistics
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))
@@ -75,7 +75,8 @@ def main() -> int:
             lambda: client.get(f"/events?timestamp={busy}&limit=25"),
         ),
         "detail": (
-            lambda: dynamodb.get_item(TableName=store.table_name, Key={"event_id": {"S": some_id}}, ConsistentRead=True),
+            lambda: dynamodb.get_item(TableName=store.table_name, Key={"event_id": {"S": some_id}},
+                                      ConsistentRead=True),
             lambda: client.get(f"/events/{some_id}"),
         ),
         "api_page_25": (
@@ -96,7 +97,7 @@ def main() -> int:
     server.stop()
     RESULTS.mkdir(exist_ok=True)
     report = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "events_in_table": EVENTS,
         "backend": "moto server over HTTP on loopback (scans walk the whole table: slower than DynamoDB)",

@@ -30,7 +30,8 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     @click.option("--count", default=2400, show_default=True, type=click.IntRange(1, 1_000_000))
-    @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="UTC day of the events (default: yesterday).")
+    @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),
+                  help="UTC day of the events (default: yesterday).")
     @click.option("--seed", default=7, show_default=True, help="Random seed: the same seed writes the same events.")
     def seed_demo(count: int, day: datetime | None, seed: int) -> None:
         """Write realistic S3-style demo events (repeatable: the same seed overwrites the same ids)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_TABLE = "devops-studio-dev-events"
 # The region a DynamoDB stand-in is asked in when nothing names one (moto keeps tables per region).
@@ -47,11 +48,11 @@ def _bounded(env: Mapping[str, Any], name: str, default: float, kind: type, low:
 
 
 def _seconds(env: Mapping[str, Any], name: str, default: float) -> float:
-    return _bounded(env, name, default, float, 0.1, 300, "a number of seconds")
+    return float(_bounded(env, name, default, float, 0.1, 300, "a number of seconds"))
 
 
 def _attempts(env: Mapping[str, Any], name: str, default: int) -> int:
-    return _bounded(env, name, default, int, 1, 10, "a whole number")
+    return int(_bounded(env, name, default, int, 1, 10, "a whole number"))
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class Position:
     def is_first(self) -> bool:
         return self.start_key is None
 
-    def following(self, next_key: Key) -> "Position":
+    def following(self, next_key: Key) -> Position:
         """The position of the page after this one, which starts after `next_key`."""
         trail = self.trail + ((self.start_key,) if self.start_key is not None else ())
         truncated = self.truncated
@@ -49,7 +49,7 @@ class Position:
             truncated = True
         return Position(start_key=next_key, trail=trail, number=self.number + 1, truncated=truncated)
 
-    def preceding(self) -> "Position | None":
+    def preceding(self) -> Position | None:
         """The position of the page before this one, or None on the first page."""
         if self.start_key is None:
             return None

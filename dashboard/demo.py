@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,13 +35,13 @@ def demo_events(count: int = 2400, day: date | None = None, seed: int = 7) -> It
     and nulls, as pipelines add them, so every DynamoDB type appears on a detail page.
     """
     rng = random.Random(seed)
-    day = day or (datetime.now(timezone.utc) - timedelta(days=1)).date()
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    day = day or (datetime.now(UTC) - timedelta(days=1)).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     burst_total = sum(size for _, size in BURSTS)
     offsets = [rng.randrange(86400) for _ in range(max(count - burst_total, 0))]
     for second, size in BURSTS:
         offsets += [second] * size
-    names, weights = zip(*_EVENT_NAMES)
+    names, weights = zip(*_EVENT_NAMES, strict=True)
     for n, offset in enumerate(offsets[:count]):
         moment = start + timedelta(seconds=offset)
         pattern, content_type = rng.choice(_FILES)

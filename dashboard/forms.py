@@ -54,7 +54,8 @@ class EventForm(FlaskForm):
     content_type = StringField("Content type", validators=[Optional(), Length(max=255)],
                                description="Such as text/plain.")
     timestamp = StringField("Timestamp (UTC)", validators=[DataRequired("a timestamp is required"), _timestamp],
-                            description="ISO-8601; stored as YYYY-MM-DDTHH:MM:SSZ in UTC. A time without an offset is UTC.")
+                            description="ISO-8601; stored as YYYY-MM-DDTHH:MM:SSZ in UTC. "
+                                        "A time without an offset is UTC.")
 
     def prefill(self) -> None:
         """Fresh defaults for a blank form: a new id and the current time."""
@@ -66,8 +67,8 @@ class EventForm(FlaskForm):
         """The event as it is stored: empty optional fields are left out, size is a Number."""
         item: dict[str, Any] = {
             "event_id": self.event_id.data,
-            "event_type": self.event_type.data.strip(),
-            "timestamp": times.normalize(self.timestamp.data),
+            "event_type": (self.event_type.data or "").strip(),
+            "timestamp": times.normalize(self.timestamp.data or ""),
         }
         for name in ("source", "key", "event_name", "content_type"):
             value = getattr(self, name).data

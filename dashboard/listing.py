@@ -5,8 +5,8 @@ Shared by the HTML and the JSON views so both page the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from werkzeug.exceptions import BadRequest
 

@@ -18,10 +18,12 @@ __all__ = ["BURSTS", "demo_events", "local_environment", "main", "start_server"]
 
 def start_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
     """moto's DynamoDB in a thread of this process, answering over HTTP on loopback."""
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.server import ThreadedMotoServer
 
     # One access-log line per DynamoDB call would drown the dashboard's own log.
+    # moto offers no switch for its access log, and quieting werkzeug's logger would silence the dashboard's
+    # own log under `make run` too: so the one method is replaced, deliberately.
     MotoRequestHandler.log_request = lambda *args, **kwargs: None  # type: ignore[method-assign]
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
@@ -43,7 +45,8 @@ def local_environment(endpoint: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the events dashboard on an embedded local DynamoDB with demo data.")
+    parser = argparse.ArgumentParser(
+        description="Run the events dashboard on an embedded local DynamoDB with demo data.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--db-port", type=int, default=0, help="port of the embedded DynamoDB (0: any free one)")

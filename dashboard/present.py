@@ -95,7 +95,7 @@ def typed_entries(item: dict[str, Any]) -> list[tuple[str, str, Any]]:
     return [(name, type_tag(item[name]), next(iter(item[name].values()))) for name in sorted(item, key=order)]
 
 
-def b64(value: bytes) -> str:
+def b64(value: bytes | bytearray) -> str:
     return base64.b64encode(bytes(value)).decode("ascii")
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 STORED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 EXPECTED = "an ISO-8601 date and time such as 2024-01-01T00:00:00Z, 2024-01-01 00:00:00 or 2024-01-01T02:00:00+02:00"
@@ -32,9 +32,9 @@ def parse(text: str) -> datetime:
         raise TimestampError(f"timestamp {text.strip()!r} is not understood: expected {EXPECTED}") from None
     if moment.tzinfo is None:
         # The table stores UTC; a time without an offset is read as UTC, as the form says.
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     except OverflowError:
         raise TimestampError(f"timestamp {text.strip()!r} is out of range") from None
     return moment.replace(microsecond=0)
@@ -42,7 +42,7 @@ def parse(text: str) -> datetime:
 
 def format_stored(moment: datetime) -> str:
     """The stored form of an aware datetime."""
-    return moment.astimezone(timezone.utc).strftime(STORED_FORMAT)
+    return moment.astimezone(UTC).strftime(STORED_FORMAT)
 
 
 def normalize(text: str) -> str:
@@ -51,7 +51,7 @@ def normalize(text: str) -> str:
 
 
 def now_stored() -> str:
-    return format_stored(datetime.now(timezone.utc))
+    return format_stored(datetime.now(UTC))
 
 
 def try_parse(text: object) -> datetime | None:
@@ -77,7 +77,7 @@ def neighbours(stored: str) -> tuple[str, str] | None:
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
     """A short human phrase for how long ago (or ahead) a moment is, such as '3 h ago'."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     seconds = int((now - moment).total_seconds())
     suffix = "ago" if seconds >= 0 else "from now"
     seconds = abs(seconds)
@@ -107,5 +107,5 @@ def _precise(text: object) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment

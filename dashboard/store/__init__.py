@@ -9,11 +9,20 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from .clients import Clients, build_clients
-from .errors import (RETRY_AFTER_SECONDS, AccessDenied, BackendUnavailable, EventExists, EventNotFound, Rejected,
-                     StoreError, TableMissing, Throttled, Unsupported)
+from .errors import (
+    RETRY_AFTER_SECONDS,
+    AccessDenied,
+    BackendUnavailable,
+    EventExists,
+    EventNotFound,
+    Rejected,
+    StoreError,
+    TableMissing,
+    Throttled,
+    Unsupported,
+)
 from .events import EventStore
-from .records import (TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, Event, EventPage, PageKey, TableStatus,
-                      WireItem)
+from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, Event, EventPage, PageKey, TableStatus, WireItem
 from .status import StatusReader
 
 __all__ = [

@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder
-from boto3.dynamodb.conditions import Key as KeyCondition
+from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder, Key as KeyCondition
 
 from .errors import EventExists, EventNotFound, StoreError, call
 from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, Event, EventPage, PageKey, to_wire

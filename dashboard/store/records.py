@@ -14,8 +14,9 @@ TABLE_KEY = "event_id"
 TIMESTAMP_INDEX = "timestamp-index"
 TIMESTAMP_ATTRIBUTE = "timestamp"
 
-WireItem = dict[str, dict[str, Any]]
-PageKey = dict[str, dict[str, Any]]
+# DynamoDB JSON as the SDK sends it: {"name": {"S": "value"}, ...}.
+WireItem = dict[str, Any]
+PageKey = dict[str, Any]
 
 
 class _ExactDeserializer(TypeDeserializer):

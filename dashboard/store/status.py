@@ -8,8 +8,16 @@ from typing import Any
 
 from .clients import Clients
 from .errors import AccessDenied, StoreError, TableMissing, Unsupported, call
-from .records import (AutoScalingStatus, IndexStatus, PitrStatus, ScalingTarget, TableDescription, TableStatus,
-                      TtlStatus, Unavailable)
+from .records import (
+    AutoScalingStatus,
+    IndexStatus,
+    PitrStatus,
+    ScalingTarget,
+    TableDescription,
+    TableStatus,
+    TtlStatus,
+    Unavailable,
+)
 
 # DynamoDB refreshes ItemCount only about every six hours: asking more than once a minute buys nothing.
 ITEM_COUNT_CACHE_SECONDS = 60.0

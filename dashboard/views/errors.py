@@ -7,8 +7,16 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..store import (AccessDenied, BackendUnavailable, EventExists, EventNotFound, Rejected, StoreError,
-                     TableMissing, Throttled)
+from ..store import (
+    AccessDenied,
+    BackendUnavailable,
+    EventExists,
+    EventNotFound,
+    Rejected,
+    StoreError,
+    TableMissing,
+    Throttled,
+)
 from .common import is_htmx, retry_later
 
 log = logging.getLogger(__name__)
