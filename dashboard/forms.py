@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from . import times
@@ -55,20 +56,35 @@ class EventForm(FlaskForm):
                                description="Such as text/plain.")
     timestamp = StringField("Timestamp (UTC)", validators=[DataRequired("a timestamp is required"), _timestamp],
                             description="ISO-8601; stored as YYYY-MM-DDTHH:MM:SSZ in UTC. "
-                                        "A time without an offset is UTC.")
+                                        "A time without an offset is UTC. Left as it is, the time of submitting "
+                                        "is stored.")
+    # The time the form was filled in with: a timestamp still equal to it was left untouched.
+    timestamp_prefilled = HiddenField()
 
-    def prefill(self) -> None:
-        """Fresh defaults for a blank form: a new id and the current time."""
+    # The fields a copy of an existing event takes over from it.
+    COPIED = ("event_type", "source", "key", "event_name", "size", "content_type")
+
+    def prefill(self, original: Mapping[str, Any] | None = None) -> None:
+        """Fresh defaults: a new id and the current time, and the attributes of `original` when copying one."""
         self.event_id.data = fresh_event_id()
         self.event_type.data = "test"
-        self.timestamp.data = times.now_stored()
+        for name in self.COPIED if original else ():
+            value = original.get(name) if original else None
+            if isinstance(value, (str, Decimal, int)) and not isinstance(value, bool):
+                getattr(self, name).data = str(value)
+        self.timestamp.data = self.timestamp_prefilled.data = times.now_stored()
+
+    def timestamp_untouched(self) -> bool:
+        return bool(self.timestamp_prefilled.data) and self.timestamp.data == self.timestamp_prefilled.data
 
     def to_item(self) -> dict[str, Any]:
         """The event as it is stored: empty optional fields are left out, size is a Number."""
         item: dict[str, Any] = {
             "event_id": self.event_id.data,
             "event_type": (self.event_type.data or "").strip(),
-            "timestamp": times.normalize(self.timestamp.data or ""),
+            # A form opened a while ago still means "now" when its time was left as it was.
+            "timestamp": (times.now_stored() if self.timestamp_untouched()
+                          else times.normalize(self.timestamp.data or "")),
         }
         for name in ("source", "key", "event_name", "content_type"):
             value = getattr(self, name).data

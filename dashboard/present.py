@@ -121,8 +121,18 @@ def ago(stored: Any) -> str:
 
 
 def lag(event_values: dict[str, Any]) -> str:
-    """Processing lag, processed_at - timestamp, for people."""
-    return human_duration(times.lag_seconds(event_values.get("timestamp"), event_values.get("processed_at")))
+    """Processing lag, processed_at - timestamp, for people, never more precise than the stored values.
+
+    Two whole-second timestamps cannot tell 0 ms from 999 ms: their lag is shown in whole seconds,
+    and a difference of zero as "< 1 s".
+    """
+    start, end = event_values.get("timestamp"), event_values.get("processed_at")
+    seconds = times.lag_seconds(start, end)
+    if seconds is None:
+        return ""
+    if times.whole_seconds(start) and times.whole_seconds(end):
+        return "< 1 s" if seconds == 0 else human_duration(round(seconds))
+    return human_duration(seconds)
 
 
 def type_tag(typed: dict[str, Any]) -> str:

@@ -95,6 +95,11 @@ def lag_seconds(start: object, end: object) -> float | None:
     return (second - first).total_seconds()
 
 
+def whole_seconds(text: object) -> bool:
+    """True when a stored timestamp carries no fraction of a second (so nothing finer can be read from it)."""
+    return isinstance(text, str) and _precise(text) is not None and not any(mark in text for mark in ".,")
+
+
 def _precise(text: object) -> datetime | None:
     # Lag wants sub-second precision when the pipeline stored it, unlike search keys.
     if not isinstance(text, str) or not text.strip():

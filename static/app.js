@@ -2,16 +2,68 @@
 (function () {
   "use strict";
 
-  // "/" focuses the search box, as in most ops tools, unless the user is typing somewhere.
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  function typing() {
     var active = document.activeElement;
-    if (active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName))) return;
-    var box = document.getElementById("timestamp");
-    if (!box) return;
-    event.preventDefault();
+    return !!active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
+  }
+
+  function focusBox(id) {
+    var box = document.getElementById(id);
+    if (!box) return false;
     box.focus();
     box.select();
+    return true;
+  }
+
+  function rowLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll("#events tbody tr[data-event-id] td.id a"));
+  }
+
+  // j/k: the next or previous row's link gets the focus (Enter then opens it, as any link).
+  function moveRow(step) {
+    var links = rowLinks();
+    if (!links.length) return false;
+    var at = links.indexOf(document.activeElement);
+    var next = at === -1 ? (step > 0 ? 0 : links.length - 1) : Math.min(Math.max(at + step, 0), links.length - 1);
+    links[next].focus();
+    links[next].scrollIntoView({block: "nearest"});
+    return true;
+  }
+
+  function follow(rel) {
+    var link = document.querySelector("#events a[rel='" + rel + "']");
+    if (!link) return false;
+    link.click();
+    return true;
+  }
+
+  function help() { return document.getElementById("shortcuts"); }
+
+  // Keyboard shortcuts, listed on "?": never while typing in a field, never with a modifier.
+  var shortcuts = {
+    "/": function () { return focusBox("timestamp"); },
+    "g": function () { return focusBox("goto-id"); },
+    "j": function () { return moveRow(1); },
+    "k": function () { return moveRow(-1); },
+    "n": function () { return follow("next"); },
+    "p": function () { return follow("prev"); },
+    "?": function () {
+      var dialog = help();
+      if (!dialog || dialog.open) return false;
+      dialog.showModal();
+      return true;
+    }
+  };
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing()) return;
+    var dialog = help();
+    if (dialog && dialog.open) return;  // the dialog itself closes on Esc
+    var action = shortcuts[event.key];
+    if (action && action()) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("[data-close-shortcuts]");
+    if (close && help()) help().close();
   });
 
   // Copy buttons stay hidden without JavaScript, where they could not work.
@@ -55,6 +107,74 @@
     if (alerts) alerts.textContent = "The dashboard did not answer. Check that it is running, then try again.";
   });
 
+  // After a failed request for the table, the table on screen is not its answer: say so on the table itself.
+  function markStale(event) {
+    var events = document.getElementById("events");
+    var asked = event.detail && event.detail.elt;
+    if (!events || !asked || !(events.contains(asked) || asked.closest("form.search"))) return;
+    events.setAttribute("data-stale", "");
+    if (!events.querySelector(".stale-note")) {
+      var note = document.createElement("p");
+      note.className = "stale-note";
+      note.textContent = "These results are from before the request that failed: they are not its answer.";
+      events.insertBefore(note, events.firstChild);
+    }
+  }
+  document.addEventListener("htmx:responseError", markStale);
+  document.addEventListener("htmx:sendError", markStale);
+
+  // Paging by keyboard: after the swap the focus lands on the same pager link again (or the heading when
+  // that link is gone), every time, so that Enter, Enter pages on. Each swap knows the element that asked
+  // for it (requestConfig.elt), so overlapping requests cannot mix their answers up.
+  function refocusPager(event) {
+    var config = event.detail && event.detail.requestConfig;
+    var asked = config && config.elt;
+    if (!asked || !asked.matches || !asked.matches(".pager a[rel]")) return;
+    var rel = asked.getAttribute("rel");
+    var target = document.querySelector("#events a[rel='" + rel + "']") || document.getElementById("events-heading");
+    if (!target || document.activeElement === target) return;
+    if (target.tagName === "H2") target.setAttribute("tabindex", "-1");
+    target.focus({preventScroll: true});
+  }
+  document.addEventListener("htmx:afterSwap", refocusPager);
+  document.addEventListener("htmx:afterSettle", refocusPager);
+
+  // Back from an event (browser Back or the back link): the row that was opened has the focus again.
+  var OPENED = "events-dashboard:opened";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#events td.id a");
+    if (!link) return;
+    var row = link.closest("tr[data-event-id]");
+    try {
+      sessionStorage.setItem(OPENED, JSON.stringify({list: location.pathname + location.search, id: row.dataset.eventId}));
+    } catch (ignored) { /* storage off: nothing to return to */ }
+  });
+  function returnToOpenedRow() {
+    var opened;
+    try { opened = JSON.parse(sessionStorage.getItem(OPENED) || "null"); } catch (ignored) { return; }
+    if (!opened || opened.list !== location.pathname + location.search) return;
+    var rows = document.querySelectorAll("#events tbody tr[data-event-id]");
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].dataset.eventId === opened.id) {
+        var link = rows[i].querySelector("td.id a");
+        link.focus({preventScroll: true});
+        link.scrollIntoView({block: "center"});
+        return;
+      }
+    }
+  }
+
+  // "Now" beside the insert form's time: the current second in the stored form.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-now]");
+    if (!button) return;
+    var box = document.querySelector(button.dataset.now);
+    if (box) box.value = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  });
+  function enableNowButtons(root) {
+    root.querySelectorAll("[data-now]").forEach(function (button) { button.hidden = false; });
+  }
+
   // A form answered with errors (422, 409) is swapped in place: put the focus on the first field to fix,
   // rather than leaving it on the replaced button, lost to the keyboard and to screen readers.
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -64,6 +184,13 @@
     if (invalid) invalid.focus();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { enableCopyButtons(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { enableCopyButtons(event.target); });
+  document.addEventListener("DOMContentLoaded", function () {
+    enableCopyButtons(document);
+    enableNowButtons(document);
+    returnToOpenedRow();
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    enableCopyButtons(event.target);
+    enableNowButtons(event.target);
+  });
 })();

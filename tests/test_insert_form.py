@@ -148,3 +148,41 @@ def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, tab
     assert 'value="kept-id"' in page and 'value="kept-source"' in page and "data-backend-error" in page
     assert client.post("/events", data=form).status_code == 303
     assert scan_ids(table) == ["kept-id"]
+
+
+def field_value(page: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+    return match.group(1) if match else None
+
+
+def test_a_time_left_untouched_is_the_time_of_submitting(client, table, monkeypatch):
+    page = client.get("/events/new").get_data(as_text=True)
+    shown = field_value(page, "timestamp")
+    assert field_value(page, "timestamp_prefilled") == shown
+    monkeypatch.setattr("dashboard.times.now_stored", lambda: "2031-05-06T07:08:09Z")
+    client.post("/events", data=valid_form(client, timestamp=shown, timestamp_prefilled=shown))
+    assert table.events.get("test-form-1").values["timestamp"] == "2031-05-06T07:08:09Z"
+
+
+def test_a_time_typed_over_the_prefilled_one_is_kept(client, table):
+    client.post("/events", data=valid_form(client, timestamp="2024-02-03 04:05:06",
+                                           timestamp_prefilled="2031-05-06T07:08:09Z"))
+    assert table.events.get("test-form-1").values["timestamp"] == "2024-02-03T04:05:06Z"
+
+
+def test_insert_a_copy_fills_the_form_with_the_events_attributes_and_a_fresh_id(client, table):
+    from tests.conftest import put_items
+    put_items(table, [{"event_id": "s3-original", "event_type": "s3", "source": "bucket-a", "key": "logs/a b.gz",
+                       "event_name": "ObjectRemoved:Delete", "size": 12, "content_type": "application/gzip",
+                       "timestamp": "2024-01-01T13:00:00Z", "flag": True}])
+    detail = client.get("/events/s3-original").get_data(as_text=True)
+    assert 'href="/events/new?copy=s3-original"' in detail
+    page = client.get("/events/new?copy=s3-original").get_data(as_text=True)
+    assert [field_value(page, name) for name in ("event_type", "source", "key", "event_name", "size", "content_type")] \
+        == ["s3", "bucket-a", "logs/a b.gz", "ObjectRemoved:Delete", "12", "application/gzip"]
+    assert field_value(page, "event_id").startswith("test-") and "data-copy-of" in page
+    assert field_value(page, "timestamp") != "2024-01-01T13:00:00Z"  # a fresh event happens now
+
+
+def test_copying_an_unknown_event_is_404(client):
+    assert client.get("/events/new?copy=no-such-event").status_code == 404

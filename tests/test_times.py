@@ -66,3 +66,11 @@ def test_relative_time_reads_like_a_person_would_say_it():
     assert times.relative(now - timedelta(hours=3, minutes=5), now) == "3 h ago"
     assert times.relative(now + timedelta(days=2), now) == "2 d from now"
     assert times.relative(now, now) == "just now"
+
+
+@pytest.mark.parametrize("text,whole", [
+    ("2024-01-01T00:00:00Z", True), ("2024-01-01T00:00:00.250Z", False), ("2024-01-01T00:00:00,5+00:00", False),
+    ("not a time", False), (5, False), (None, False),
+])
+def test_whole_seconds_tells_what_precision_a_stored_timestamp_has(text, whole):
+    assert times.whole_seconds(text) is whole

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..store import (
+    RETRY_AFTER_SECONDS,
     AccessDenied,
     BackendUnavailable,
     EventExists,
@@ -44,12 +45,16 @@ def error_response(status: int, title: str, message: str) -> Response:
     elif is_htmx():
         # htmx swaps error answers too (see base.html): this one lands in the alert region.
         response = Flask.response_class(render_template("errors/_message.html", status=status, title=title,
-                                                        message=message), status=status)
+                                                        message=message, retry_after=RETRY_AFTER_SECONDS),
+                                        status=status)
         response.headers["HX-Retarget"] = "#alerts"
         response.headers["HX-Reswap"] = "innerHTML"
+        # The address bar keeps the page that is shown: an answer that failed is never pushed into history.
+        response.headers["HX-Push-Url"] = "false"
     else:
         response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
-                                                        message=message), status=status)
+                                                        message=message, retry_after=RETRY_AFTER_SECONDS),
+                                        status=status)
     response.vary.add("HX-Request")
     return retry_later(response) if status == 503 else response
 

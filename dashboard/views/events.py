@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from .. import listing, present, times
 from ..forms import EventForm
+from ..listing import BadParameter
 from ..store import BackendUnavailable, EventExists
 from .common import cursors, is_htmx, render_page_or_fragment, retry_later, table
 
@@ -56,10 +57,24 @@ def show_event(event_id: str) -> str:
 
 @bp.get("/events/new")
 def new_event() -> Response:
-    """The insert form, pre-filled with a fresh id and the current time (read-only mode refuses it: common.py)."""
+    """The insert form, pre-filled with a fresh id and the current time (read-only mode refuses it: common.py).
+
+    `?copy=ID` fills it with that event's attributes, for testing the pipeline with a real event's shape.
+    """
+    copy_of = request.args.get("copy")
+    original = table().events.get(copy_of) if copy_of else None
     form = EventForm(formdata=None)
-    form.prefill()
-    return render_page_or_fragment("events/new.html", "events/_form.html", form=form)
+    form.prefill(original.values if original else None)
+    return render_page_or_fragment("events/new.html", "events/_form.html", form=form, copy_of=copy_of)
+
+
+@bp.get("/go")
+def go_to_event() -> Response:
+    """The "Go to event" box: opens an event by id; a pasted id loses the spaces around it."""
+    event_id = (request.args.get("event_id") or "").strip()
+    if not event_id:
+        raise BadParameter("event_id is empty: paste or type the id of an event")
+    return redirect(url_for("events.show_event", event_id=event_id), code=303)
 
 
 @bp.post("/events")
