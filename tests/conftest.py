@@ -106,12 +106,16 @@ def offline_client():
     return create_app(settings_for("never-read-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1)).test_client()
 
 
-def csrf_token(client) -> str:
-    """The CSRF token of the insert form, as a browser would read it."""
-    page = client.get("/events/new")
-    match = CSRF_FIELD.search(page.get_data(as_text=True))
-    assert match, "the insert form carries a csrf_token field"
+def csrf_field(page: str) -> str:
+    """The CSRF token a form page carries in its hidden field, as a browser would read it."""
+    match = CSRF_FIELD.search(page)
+    assert match, "the page carries a csrf_token field"
     return match.group(1)
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the insert form."""
+    return csrf_field(client.get("/events/new").get_data(as_text=True))
 
 
 # ---------------------------------------------------------------------------- over real HTTP

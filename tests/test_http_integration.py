@@ -3,7 +3,6 @@ pointed at the embedded DynamoDB server through AWS_ENDPOINT_URL_DYNAMODB and EV
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import DEMO_DAY, unique_table
+from tests.conftest import DEMO_DAY, csrf_field, unique_table
 from tests.pages import link, row_ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,7 +132,7 @@ def test_timestamp_search_over_http_pages_through_a_burst_second(flask_run):
 def test_insert_over_http_with_csrf_then_409_on_the_same_id(flask_run):
     session = requests.Session()
     form_page = session.get(flask_run + "/events/new", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form_page).group(1)
+    token = csrf_field(form_page)
     event_id = "http test/é #1"
     form = {"csrf_token": token, "event_id": event_id, "event_type": "test", "size": "12",
             "timestamp": "2024-01-01T00:00:00Z"}
