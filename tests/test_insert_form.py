@@ -4,7 +4,7 @@ import re
 import pytest
 
 from dashboard import create_app
-from tests.conftest import csrf_token, settings_for
+from tests.conftest import csrf_token, settings_for, stub_error
 
 
 def valid_form(client, **changes):
@@ -137,11 +137,8 @@ def test_read_only_mode_has_no_form_and_refuses_posts(table):
 
 
 def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, table):
-    from botocore.stub import Stubber
     form = valid_form(client, event_id="kept-id", source="kept-source")
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("put_item", "InternalServerError", "boom", http_status_code=500)
-    with stubber:
+    with stub_error(table, "put_item", "InternalServerError", 500):
         response = client.post("/events", data=form)
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"]

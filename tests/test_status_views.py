@@ -2,11 +2,9 @@
 import html
 import re
 
-from botocore.stub import Stubber
-
 from dashboard import create_app
 from dashboard.store import Table
-from tests.conftest import settings_for
+from tests.conftest import settings_for, stub_error, stub_status
 
 
 def autoscaling_rows(page: str) -> list[list[str]]:
@@ -53,14 +51,7 @@ def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
 
 
 def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_response("describe_table", {"Table": {
-        "TableName": table.name, "TableStatus": "ACTIVE",
-        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
-        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
-    stubber.add_client_error("describe_continuous_backups", "AccessDeniedException", "no dynamodb:DescribeContinuousBackups")
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
-    with stubber:
+    with stub_status(table, refuse={"describe_continuous_backups": "AccessDeniedException"}):
         response = app.test_client().get("/status")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -69,12 +60,7 @@ def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
 
 
 def test_describe_table_denied_still_renders_the_other_panels(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("describe_table", "AccessDeniedException", "no dynamodb:DescribeTable")
-    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
-        "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
-    with stubber:
+    with stub_status(table, ttl="ENABLED", ttl_attribute="expires", refuse={"describe_table": "AccessDeniedException"}):
         response = app.test_client().get("/status")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-unavailable="denied"' in page and "expires" in page
@@ -107,9 +93,7 @@ def test_a_dead_backend_is_503_with_a_clear_message_not_a_traceback(mocked_aws):
 
 
 def test_throttling_is_503(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("scan", "ProvisionedThroughputExceededException", "slow down")
-    with stubber:
+    with stub_error(table, "scan", "ProvisionedThroughputExceededException"):
         response = app.test_client().get("/events")
     assert response.status_code == 503 and "throttling" in response.get_data(as_text=True)
 
