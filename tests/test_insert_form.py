@@ -19,9 +19,9 @@ def scan_ids(table):
     return [e.event_id for e in table.events.page(100).events]
 
 
-def test_the_form_is_prefilled_with_a_fresh_id_and_now(client):
-    first = client.get("/events/new").get_data(as_text=True)
-    second = client.get("/events/new").get_data(as_text=True)
+def test_the_form_is_prefilled_with_a_fresh_id_and_now(offline_client):
+    first = offline_client.get("/events/new").get_data(as_text=True)
+    second = offline_client.get("/events/new").get_data(as_text=True)
     ids = [re.search(r'<input[^>]*name="event_id"[^>]*value="(test-[0-9a-f-]{36})"', page).group(1)
            for page in (first, second)]
     assert ids[0] != ids[1]
@@ -78,8 +78,9 @@ def test_invalid_fields_are_422_with_the_error_beside_the_field(client, table, f
     assert scan_ids(table) == []
 
 
-def test_several_errors_are_all_shown_and_the_typed_values_kept(client, table):
-    response = client.post("/events", data=valid_form(client, size="big", timestamp="soon", source="kept-bucket"))
+def test_several_errors_are_all_shown_and_the_typed_values_kept(offline_client):
+    response = offline_client.post("/events", data=valid_form(offline_client, size="big", timestamp="soon",
+                                                              source="kept-bucket"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert page.count('class="field has-error"') == 2
@@ -102,8 +103,9 @@ def test_a_double_submit_writes_one_event(client, table):
     assert scan_ids(table) == ["double"]
 
 
-def test_htmx_errors_swap_the_form_fragment(client, table):
-    response = client.post("/events", data=valid_form(client, size="x"), headers={"HX-Request": "true"})
+def test_htmx_errors_swap_the_form_fragment(offline_client):
+    response = offline_client.post("/events", data=valid_form(offline_client, size="x"),
+                                   headers={"HX-Request": "true"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert page.lstrip().startswith("<form") and "<html" not in page
