@@ -36,6 +36,12 @@ def marked_link(page: str, name: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
+def findings(page: str) -> list[tuple[str, str]]:
+    """The status page's findings at a glance, in order: (level, message), the badge's label left out."""
+    return [(level, _text(message)) for level, message in
+            re.findall(r'<li class="finding finding-(\w+)"><span class="badge[^"]*">[^<]*</span>(.*?)</li>', page)]
+
+
 def link(page: str, rel: str) -> str | None:
     match = re.search(_LINK.format(rel=rel), page)
     return html.unescape(match.group(1)) if match else None

@@ -1,5 +1,4 @@
 """health.py: one rule for each state's level, shared by the findings and the status page's badges."""
-import re
 from dataclasses import replace
 
 import pytest
@@ -8,6 +7,7 @@ from dashboard import health
 from dashboard.store.records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
 from dashboard.store.status import describe
 from tests.conftest import stub_status, table_description
+from tests.pages import fact, findings
 
 
 def described(table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> TableStatus:
@@ -48,9 +48,9 @@ def test_a_healthy_table_has_one_ok_finding():
 def test_the_status_page_badges_a_creating_table_as_its_finding_does(app, table):
     with stub_status(table, table_status="CREATING"):
         page = app.test_client().get("/status").get_data(as_text=True)
-    badge = re.search(r'<dd data-table-status><span class="badge badge-(\w+)">CREATING</span>', page)
-    finding = re.search(r'<li class="finding finding-(\w+)">.*?Table is CREATING', page)
-    assert badge and finding and badge.group(1) == finding.group(1) == "warn"
+    assert fact(page, "table-status") == "CREATING"
+    assert '<dd data-table-status><span class="badge badge-warn">' in page
+    assert findings(page) == [("warn", "Table is CREATING, not ACTIVE")]
 
 
 def test_api_status_carries_the_same_findings(client):
