@@ -67,9 +67,10 @@ def test_api_event_in_dynamodb_json_keeps_the_type_tags(client, table):
     assert data["tags"] == {"SS": ["x"]} and data["event_id"] == {"S": "typed"}
 
 
-def test_api_unknown_event_is_404_json(client):
+def test_api_unknown_event_is_404_json(client, table):
     response = client.get("/api/events/missing")
     assert response.status_code == 404 and body(response)["status"] == 404
+    assert body(response)["message"] == f"no event with id 'missing' in table {table.name}"
 
 
 def test_api_status_has_the_documented_fields(client, table):
