@@ -134,6 +134,14 @@ def stub_status(table: Table, table_status: str = "ACTIVE", pitr: str = "ENABLED
     return stubber
 
 
+def stubbed_status_page(client, table: Table, **answers) -> str:
+    """/status, rendered (200), when the status read answers as `stub_status(table, **answers)` says."""
+    with stub_status(table, **answers):
+        response = client.get("/status")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
 @pytest.fixture
 def table(mocked_aws: None) -> Table:
     """An empty events table, created as the spec says, in moto's in-process mock."""

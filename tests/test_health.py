@@ -6,7 +6,7 @@ import pytest
 from dashboard import health
 from dashboard.store.records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
 from dashboard.store.status import describe
-from tests.conftest import stub_status, table_description
+from tests.conftest import stubbed_status_page, table_description
 from tests.pages import fact, findings
 
 
@@ -45,9 +45,8 @@ def test_a_healthy_table_has_one_ok_finding():
     assert health.findings(described()) == [("ok", "Table and indexes ACTIVE, point-in-time recovery on")]
 
 
-def test_the_status_page_badges_a_creating_table_as_its_finding_does(app, table):
-    with stub_status(table, table_status="CREATING"):
-        page = app.test_client().get("/status").get_data(as_text=True)
+def test_the_status_page_badges_a_creating_table_as_its_finding_does(client, table):
+    page = stubbed_status_page(client, table, table_status="CREATING")
     assert fact(page, "table-status") == "CREATING"
     assert '<dd data-table-status><span class="badge badge-warn">' in page
     assert findings(page) == [("warn", "Table is CREATING, not ACTIVE")]

@@ -4,7 +4,7 @@ import json
 import re
 
 from dashboard import create_app
-from tests.conftest import settings_for, stub_error, stub_status
+from tests.conftest import settings_for, stub_error, stubbed_status_page
 from tests.pages import error_message, fact, findings
 
 
@@ -66,22 +66,17 @@ def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
     assert data["billing_mode"] == "PROVISIONED" and data["read_capacity"] == 5 and data["write_capacity"] == 3
 
 
-def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
-    with stub_status(table, refuse={"describe_continuous_backups": "AccessDeniedException"}):
-        response = app.test_client().get("/status")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
+def test_a_denied_panel_says_so_and_the_rest_still_renders(client, table):
+    page = stubbed_status_page(client, table, refuse={"describe_continuous_backups": "AccessDeniedException"})
     # The page's footnote names DescribeContinuousBackups anyway: the refusal must stand in the PITR panel.
     assert fact(panel(page, "pitr"), 'unavailable="denied"').endswith(
         "DynamoDB refused access (AccessDeniedException): no dynamodb:DescribeContinuousBackups")
     assert fact(page, "table-status") == "ACTIVE" and fact(page, "ttl") == "DISABLED"
 
 
-def test_describe_table_denied_still_renders_the_other_panels(app, table):
-    with stub_status(table, ttl="ENABLED", ttl_attribute="expires", refuse={"describe_table": "AccessDeniedException"}):
-        response = app.test_client().get("/status")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
+def test_describe_table_denied_still_renders_the_other_panels(client, table):
+    page = stubbed_status_page(client, table, ttl="ENABLED", ttl_attribute="expires",
+                               refuse={"describe_table": "AccessDeniedException"})
     assert fact(panel(page, "table"), 'unavailable="denied"').endswith(
         "DynamoDB refused access (AccessDeniedException): no dynamodb:DescribeTable")
     assert fact(page, "ttl") == "ENABLED on expires" and fact(page, "pitr-status") == "ENABLED"
@@ -113,9 +108,9 @@ def test_a_dead_backend_is_503_with_a_clear_message_not_a_traceback(offline_clie
     assert offline_client.get("/healthz").status_code == 503
 
 
-def test_throttling_is_503(app, table):
+def test_throttling_is_503(client, table):
     with stub_error(table, "scan", "ProvisionedThroughputExceededException"):
-        response = app.test_client().get("/events")
+        response = client.get("/events")
     assert response.status_code == 503
     assert error_message(response.get_data(as_text=True)) == \
         "DynamoDB is throttling requests (ProvisionedThroughputExceededException); try again in a moment"
