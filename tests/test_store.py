@@ -138,7 +138,7 @@ def test_sdk_errors_become_domain_errors(table, code, error):
         table.events.page(10)
 
 
-def test_a_denied_status_panel_says_so_and_the_others_answer(table):
+def test_a_denied_or_unsupported_status_panel_says_which_and_the_others_answer(table):
     with stub_status(table, refuse={"describe_continuous_backups": "AccessDeniedException",
                                     "describe_time_to_live": "UnknownOperationException"}):
         status = table.status.status()
