@@ -50,7 +50,8 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        # A bound port whose workers are still booting accepts and then says nothing: not up yet either.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
