@@ -26,12 +26,13 @@ os.environ.update({
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 })
 
+from botocore.stub import Stubber  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
 from dashboard.local import demo_events, start_server  # noqa: E402
-from dashboard.store import Table  # noqa: E402
+from dashboard.store import TIMESTAMP_INDEX, Table  # noqa: E402
 from dashboard.store.admin import TableAdmin  # noqa: E402
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -80,6 +81,67 @@ def read_calls(table: Table) -> list[str]:
     return seen
 
 
+def table_description(name: str, table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> dict:
+    """DescribeTable's `Table` for an events table as the spec makes it: on demand, keyed on event_id, with the index."""
+    return {
+        "TableName": name, "TableStatus": table_status,
+        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+        "GlobalSecondaryIndexes": [{"IndexName": TIMESTAMP_INDEX, "IndexStatus": index_status,
+                                    "KeySchema": [{"AttributeName": "timestamp", "KeyType": "HASH"}],
+                                    "Projection": {"ProjectionType": "ALL"}}],
+    }
+
+
+def _refuse(stubber: Stubber, operation: str, code: str, http_status: int = 400) -> None:
+    api = stubber.client.meta.method_to_api_mapping[operation]
+    stubber.add_client_error(operation, code, f"no dynamodb:{api}", http_status_code=http_status)
+
+
+def stub_error(table: Table, operation: str, code: str, http_status: int = 400) -> Stubber:
+    """The table's DynamoDB client answering one call (`scan`, `put_item`, ...) with an error: `with stub_error(...):`.
+
+    The message is `no dynamodb:<API name>`, such as `no dynamodb:Scan`.
+    """
+    stubber = Stubber(table.clients.dynamodb)
+    _refuse(stubber, operation, code, http_status)
+    return stubber
+
+
+def stub_status(table: Table, table_status: str = "ACTIVE", pitr: str = "ENABLED", ttl: str = "DISABLED",
+                ttl_attribute: str | None = None, refuse: dict[str, str] | None = None) -> Stubber:
+    """The table's DynamoDB client answering the three calls of one status read, in order: `with stub_status(...):`.
+
+    DescribeTable says `table_status` (table_description), DescribeContinuousBackups `pitr`, DescribeTimeToLive
+    `ttl` (on `ttl_attribute`). `refuse` maps any of those operations (`describe_table`, ...) to the error code it
+    answers instead, with the message `no dynamodb:<API name>`.
+    """
+    refuse = refuse or {}
+    answers = {
+        "describe_table": {"Table": table_description(table.name, table_status)},
+        "describe_continuous_backups": {"ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr}}},
+        "describe_time_to_live": {"TimeToLiveDescription": {
+            "TimeToLiveStatus": ttl, **({"AttributeName": ttl_attribute} if ttl_attribute else {})}},
+    }
+    assert set(refuse) <= set(answers), f"a status read makes no {set(refuse) - set(answers)} call"
+    stubber = Stubber(table.clients.dynamodb)
+    for operation, answer in answers.items():
+        if operation in refuse:
+            _refuse(stubber, operation, refuse[operation])
+        else:
+            stubber.add_response(operation, answer)
+    return stubber
+
+
+def stubbed_status_page(client, table: Table, **answers) -> str:
+    """/status, rendered (200), when the status read answers as `stub_status(table, **answers)` says."""
+    with stub_status(table, **answers):
+        response = client.get("/status")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
 @pytest.fixture
 def table(mocked_aws: None) -> Table:
     """An empty events table, created as the spec says, in moto's in-process mock."""
@@ -106,12 +168,16 @@ def offline_client():
     return create_app(settings_for("never-read-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1)).test_client()
 
 
-def csrf_token(client) -> str:
-    """The CSRF token of the insert form, as a browser would read it."""
-    page = client.get("/events/new")
-    match = CSRF_FIELD.search(page.get_data(as_text=True))
-    assert match, "the insert form carries a csrf_token field"
+def csrf_field(page: str) -> str:
+    """The CSRF token a form page carries in its hidden field, as a browser would read it."""
+    match = CSRF_FIELD.search(page)
+    assert match, "the page carries a csrf_token field"
     return match.group(1)
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the insert form."""
+    return csrf_field(client.get("/events/new").get_data(as_text=True))
 
 
 # ---------------------------------------------------------------------------- over real HTTP

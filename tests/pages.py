@@ -12,11 +12,34 @@ def row_ids(page: str) -> list[str]:
     return [html.unescape(value) for value in _ROW.findall(page)]
 
 
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
 def fact(page: str, name: str) -> str:
     """The text of the element marked `data-{name}`, tags stripped: what a reader sees there."""
     match = re.search(rf"<(\w+)[^>]*\sdata-{name}(?:=\"[^\"]*\")?[^>]*>(.*?)</\1>", page, re.S)
     assert match, f"the page has no data-{name} element"
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
+    return _text(match.group(2))
+
+
+def error_message(page: str) -> str:
+    """What an error page tells the reader went wrong (its status and title aside)."""
+    match = re.search(r'<p class="error-message">(.*?)</p>', page, re.S)
+    assert match, "the page is not an error page"
+    return _text(match.group(1))
+
+
+def marked_link(page: str, name: str) -> str | None:
+    """The href of the link marked `data-{name}`, such as the detail page's data-same-second."""
+    match = re.search(rf'<a\s[^>]*href="([^"]*)"[^>]*\sdata-{name}[\s>]', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def findings(page: str) -> list[tuple[str, str]]:
+    """The status page's findings at a glance, in order: (level, message), the badge's label left out."""
+    return [(level, _text(message)) for level, message in
+            re.findall(r'<li class="finding finding-(\w+)"><span class="badge[^"]*">[^<]*</span>(.*?)</li>', page)]
 
 
 def link(page: str, rel: str) -> str | None:

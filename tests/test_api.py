@@ -2,6 +2,7 @@
 from decimal import Decimal
 from urllib.parse import quote
 
+import pytest
 import simplejson
 
 from tests.conftest import put_items, seed
@@ -28,14 +29,22 @@ def test_api_events_pages_with_next_cursor_until_the_end(client, table):
     assert sorted(ids) == [f"e-{n:04}" for n in range(13)] and calls <= 4
 
 
-def test_api_timestamp_search_and_its_errors(client, table):
+def test_api_timestamp_search_answers_the_stored_utc_form(client, table):
     seed(table, 3)
     data = body(client.get("/api/events?timestamp=2024-01-01 00:00:00"))
     assert len(data["items"]) == 3 and data["timestamp"] == "2024-01-01T00:00:00Z"
-    bad = client.get("/api/events?timestamp=nope")
-    assert bad.status_code == 400 and "expected" in body(bad)["message"]
-    assert client.get("/api/events?limit=500").status_code == 400
-    assert body(client.get("/api/events?cursor=forged"))["status"] == 400
+
+
+@pytest.mark.parametrize("query,message", [
+    ("timestamp=nope", "timestamp 'nope' is not understood: expected an ISO-8601 date and time"),
+    ("limit=500", "limit must be a whole number from 1 to 100"),
+    ("cursor=forged", "cursor is malformed or was tampered with"),
+])
+def test_api_bad_parameters_are_json_400_before_any_read(offline_client, query, message):
+    response = offline_client.get(f"/api/events?{query}")
+    assert response.status_code == 400 and response.mimetype == "application/json"
+    data = body(response)
+    assert data["status"] == 400 and data["message"].startswith(message)
 
 
 def test_api_event_keeps_numbers_exact(client, table):
@@ -58,9 +67,10 @@ def test_api_event_in_dynamodb_json_keeps_the_type_tags(client, table):
     assert data["tags"] == {"SS": ["x"]} and data["event_id"] == {"S": "typed"}
 
 
-def test_api_unknown_event_is_404_json(client):
+def test_api_unknown_event_is_404_json(client, table):
     response = client.get("/api/events/missing")
     assert response.status_code == 404 and body(response)["status"] == 404
+    assert body(response)["message"] == f"no event with id 'missing' in table {table.name}"
 
 
 def test_api_status_has_the_documented_fields(client, table):
@@ -75,6 +85,6 @@ def test_api_status_has_the_documented_fields(client, table):
     assert set(data["pitr"]) >= {"status", "earliest_restorable", "latest_restorable"}
 
 
-def test_unknown_api_route_is_json_404(client):
-    response = client.get("/api/nothing-here")
+def test_unknown_api_route_is_json_404(offline_client):
+    response = offline_client.get("/api/nothing-here")
     assert response.status_code == 404 and body(response)["error"] == "Not Found"

@@ -4,7 +4,7 @@ import pytest
 from dashboard.config import ConfigError, Settings
 
 
-def test_defaults():
+def test_without_settings_it_reads_and_writes_the_dev_table_with_three_attempts():
     settings = Settings.from_mapping({"SECRET_KEY": "s" * 32})
     assert settings.table_name == "devops-studio-dev-events"
     assert not settings.read_only and not settings.local_mode
@@ -33,6 +33,6 @@ def test_bad_values_are_refused_with_their_name(name, value):
         Settings.from_mapping({"SECRET_KEY": "s" * 32, name: value})
 
 
-def test_read_only_flag():
+def test_read_only_is_turned_on_by_1_or_true():
     assert Settings.from_mapping({"SECRET_KEY": "s" * 32, "DASHBOARD_READ_ONLY": "1"}).read_only
     assert Settings.from_mapping({"SECRET_KEY": "s" * 32, "DASHBOARD_READ_ONLY": "true"}).read_only

@@ -1,26 +1,18 @@
 """health.py: one rule for each state's level, shared by the findings and the status page's badges."""
-import re
 from dataclasses import replace
 
 import pytest
-from botocore.stub import Stubber
 
 from dashboard import health
 from dashboard.store.records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
 from dashboard.store.status import describe
+from tests.conftest import stubbed_status_page, table_description
+from tests.pages import fact, findings
 
 
 def described(table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> TableStatus:
-    raw = {
-        "TableName": "t-events", "TableStatus": table_status,
-        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
-        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
-        "GlobalSecondaryIndexes": [{"IndexName": "timestamp-index", "IndexStatus": index_status,
-                                    "KeySchema": [{"AttributeName": "timestamp", "KeyType": "HASH"}],
-                                    "Projection": {"ProjectionType": "ALL"}}],
-    }
-    return TableStatus("t-events", describe(raw), None, PitrStatus("ENABLED"), TtlStatus("DISABLED"),
-                       AutoScalingStatus([]))
+    return TableStatus("t-events", describe(table_description("t-events", table_status, index_status)), None,
+                       PitrStatus("ENABLED"), TtlStatus("DISABLED"), AutoScalingStatus([]))
 
 
 @pytest.mark.parametrize("state,subject,expected", [
@@ -53,20 +45,11 @@ def test_a_healthy_table_has_one_ok_finding():
     assert health.findings(described()) == [("ok", "Table and indexes ACTIVE, point-in-time recovery on")]
 
 
-def test_the_status_page_badges_a_creating_table_as_its_finding_does(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_response("describe_table", {"Table": {
-        "TableName": table.name, "TableStatus": "CREATING",
-        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
-        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
-    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
-        "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
-    with stubber:
-        page = app.test_client().get("/status").get_data(as_text=True)
-    badge = re.search(r'<dd data-table-status><span class="badge badge-(\w+)">CREATING</span>', page)
-    finding = re.search(r'<li class="finding finding-(\w+)">.*?Table is CREATING', page)
-    assert badge and finding and badge.group(1) == finding.group(1) == "warn"
+def test_the_status_page_badges_a_creating_table_as_its_finding_does(client, table):
+    page = stubbed_status_page(client, table, table_status="CREATING")
+    assert fact(page, "table-status") == "CREATING"
+    assert '<dd data-table-status><span class="badge badge-warn">' in page
+    assert findings(page) == [("warn", "Table is CREATING, not ACTIVE")]
 
 
 def test_api_status_carries_the_same_findings(client):

@@ -4,7 +4,9 @@ import re
 import pytest
 
 from dashboard import create_app
-from tests.conftest import csrf_token, settings_for
+from dashboard.views.common import READ_ONLY_MESSAGE
+from tests.conftest import csrf_field, csrf_token, settings_for, stub_error
+from tests.pages import error_message, fact
 
 
 def valid_form(client, **changes):
@@ -19,14 +21,15 @@ def scan_ids(table):
     return [e.event_id for e in table.events.page(100).events]
 
 
-def test_the_form_is_prefilled_with_a_fresh_id_and_now(client):
-    first = client.get("/events/new").get_data(as_text=True)
-    second = client.get("/events/new").get_data(as_text=True)
+def test_the_form_is_prefilled_with_a_fresh_id_and_now(offline_client):
+    first = offline_client.get("/events/new").get_data(as_text=True)
+    second = offline_client.get("/events/new").get_data(as_text=True)
     ids = [re.search(r'<input[^>]*name="event_id"[^>]*value="(test-[0-9a-f-]{36})"', page).group(1)
            for page in (first, second)]
     assert ids[0] != ids[1]
     assert re.search(r'name="timestamp"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"', first)
-    assert 'value="test"' in first and 'name="csrf_token"' in first
+    assert re.search(r'<input[^>]*name="event_type"[^>]*value="test"', first)
+    assert csrf_field(first)
 
 
 def test_success_redirects_303_to_the_new_event_with_size_stored_as_a_number(client, table):
@@ -38,7 +41,7 @@ def test_success_redirects_303_to_the_new_event_with_size_stored_as_a_number(cli
     assert event.item["timestamp"] == {"S": "2024-01-01T00:00:00Z"}
     assert event.item["key"] == {"S": "path/to/file.txt"}
     landing = client.get(response.headers["Location"])
-    assert landing.status_code == 200 and "Event inserted." in landing.get_data(as_text=True)
+    assert landing.status_code == 200 and fact(landing.get_data(as_text=True), "inserted") == "Event inserted."
     assert "Event inserted." not in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
@@ -56,7 +59,8 @@ def test_missing_or_bad_csrf_token_is_400_and_nothing_is_written(client, table, 
         form["csrf_token"] = token
     response = client.post("/events", data=form)
     assert response.status_code == 400
-    assert "nothing was written" in response.get_data(as_text=True)
+    assert error_message(response.get_data(as_text=True)).endswith(
+        "Reload the form and submit it again; nothing was written.")
     assert scan_ids(table) == []
 
 
@@ -78,8 +82,9 @@ def test_invalid_fields_are_422_with_the_error_beside_the_field(client, table, f
     assert scan_ids(table) == []
 
 
-def test_several_errors_are_all_shown_and_the_typed_values_kept(client, table):
-    response = client.post("/events", data=valid_form(client, size="big", timestamp="soon", source="kept-bucket"))
+def test_several_errors_are_all_shown_and_the_typed_values_kept(offline_client):
+    response = offline_client.post("/events", data=valid_form(offline_client, size="big", timestamp="soon",
+                                                              source="kept-bucket"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert page.count('class="field has-error"') == 2
@@ -90,7 +95,8 @@ def test_an_existing_id_is_409_and_the_original_is_untouched(client, table):
     table.events.put_new({"event_id": "taken", "timestamp": "2020-01-01T00:00:00Z", "source": "original"})
     response = client.post("/events", data=valid_form(client, event_id="taken", source="clobber"))
     assert response.status_code == 409
-    assert "already exists" in response.get_data(as_text=True)
+    assert fact(response.get_data(as_text=True), "form-errors").startswith(
+        "An event with this id already exists and was left as it is.")
     assert table.events.get("taken").values["source"] == "original"
     assert table.events.get("taken").values["timestamp"] == "2020-01-01T00:00:00Z"
 
@@ -102,8 +108,9 @@ def test_a_double_submit_writes_one_event(client, table):
     assert scan_ids(table) == ["double"]
 
 
-def test_htmx_errors_swap_the_form_fragment(client, table):
-    response = client.post("/events", data=valid_form(client, size="x"), headers={"HX-Request": "true"})
+def test_htmx_errors_swap_the_form_fragment(offline_client):
+    response = offline_client.post("/events", data=valid_form(offline_client, size="x"),
+                                   headers={"HX-Request": "true"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert page.lstrip().startswith("<form") and "<html" not in page
@@ -128,7 +135,8 @@ def test_read_only_mode_has_no_form_and_refuses_posts(table):
     client = app.test_client()
     assert client.get("/events/new").status_code == 403
     refused = client.post("/events", data={"event_id": "x", "timestamp": "2024-01-01T00:00:00Z"})
-    assert refused.status_code == 403 and "read-only" in refused.get_data(as_text=True)
+    # Every read-only page has a "read-only" badge in its header: the refusal must say why itself.
+    assert refused.status_code == 403 and error_message(refused.get_data(as_text=True)) == READ_ONLY_MESSAGE
     with_token = client.post("/events", data={"event_id": "x", "timestamp": "2024-01-01T00:00:00Z",
                                               "csrf_token": "whatever"})
     assert with_token.status_code == 403
@@ -137,15 +145,13 @@ def test_read_only_mode_has_no_form_and_refuses_posts(table):
 
 
 def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, table):
-    from botocore.stub import Stubber
     form = valid_form(client, event_id="kept-id", source="kept-source")
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("put_item", "InternalServerError", "boom", http_status_code=500)
-    with stubber:
+    with stub_error(table, "put_item", "InternalServerError", 500):
         response = client.post("/events", data=form)
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"]
-    assert 'value="kept-id"' in page and 'value="kept-source"' in page and "data-backend-error" in page
+    assert 'value="kept-id"' in page and 'value="kept-source"' in page
+    assert fact(page, "backend-error").startswith("DynamoDB answered with an error (InternalServerError): no dynamodb:PutItem")
     assert client.post("/events", data=form).status_code == 303
     assert scan_ids(table) == ["kept-id"]
 

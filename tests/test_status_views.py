@@ -1,12 +1,18 @@
 """/status and /healthz: every panel, each failing on its own, and the health check's two answers."""
 import html
+import json
 import re
 
-from botocore.stub import Stubber
-
 from dashboard import create_app
-from dashboard.store import Table
-from tests.conftest import settings_for
+from tests.conftest import settings_for, stub_error, stubbed_status_page
+from tests.pages import error_message, fact, findings
+
+
+def panel(page: str, name: str) -> str:
+    """The HTML of one status panel (data-panel)."""
+    match = re.search(rf'<section[^>]*\sdata-panel="{name}">(.*?)</section>', page, re.S)
+    assert match, f"the status page has no {name} panel"
+    return match.group(1)
 
 
 def autoscaling_rows(page: str) -> list[list[str]]:
@@ -19,18 +25,25 @@ def autoscaling_rows(page: str) -> list[list[str]]:
 
 def test_status_page_shows_every_panel(client, table):
     page = client.get("/status").get_data(as_text=True)
-    for panel in ("table", "capacity", "indexes", "pitr", "protection"):
-        assert f'data-panel="{panel}"' in page
-    assert "timestamp-index" in page and "PAY_PER_REQUEST" in page and "ENABLED" in page
-    assert "six hours" in page  # item count and size say how fresh they are
-    assert "Raw DescribeTable" in page and "Earliest restorable" in page
+    for name in ("table", "capacity", "indexes", "pitr", "protection"):
+        assert "data-unavailable" not in panel(page, name), name
+    assert fact(page, "table-status") == "ACTIVE" and fact(page, "item-count") == "≈ 0"
+    assert "six hours" in panel(page, "table")  # item count and size say how fresh they are
+    assert fact(page, "billing-mode") == "On-demand (PAY_PER_REQUEST)"
+    assert fact(page, 'index="timestamp-index"').startswith("timestamp-index ACTIVE timestamp (hash) ALL")
+    assert fact(page, "pitr-status") == "ENABLED"
+    assert re.search(r'<dt>Earliest restorable</dt><dd><time datetime="[^"]+">', panel(page, "pitr"))
+    assert fact(page, "sse").startswith("ENABLED") and fact(page, "ttl") == "DISABLED"
+    raw = re.search(r'<details class="raw-toggle">\s*<summary>Raw DescribeTable</summary>.*?<code>(.*?)</code>', page, re.S)
+    assert json.loads(html.unescape(raw.group(1)))["TableName"] == table.name
 
 
 def test_pitr_off_is_flagged(client, table):
     table.clients.dynamodb.update_continuous_backups(
         TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
     page = client.get("/status").get_data(as_text=True)
-    assert "Point-in-time recovery is off" in page and "finding-warn" in page
+    assert fact(page, "pitr-status") == "DISABLED"
+    assert findings(page) == [("warn", "Point-in-time recovery is off: the table cannot be restored to a recent second")]
 
 
 def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
@@ -46,39 +59,27 @@ def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
                                      ScalableDimension="dynamodb:table:ReadCapacityUnits", MinCapacity=5, MaxCapacity=50)
     app = create_app(settings_for("prov-events"))
     page = app.test_client().get("/status").get_data(as_text=True)
-    assert "5 RCU" in page and "3 WCU" in page
+    assert fact(page, "billing-mode") == "Provisioned"
+    assert "<dt>Read capacity</dt><dd>5 RCU</dd>" in page and "<dt>Write capacity</dt><dd>3 WCU</dd>" in page
     assert autoscaling_rows(page) == [["table/prov-events", "ReadCapacityUnits", "5", "50", "—"]]
     data = app.test_client().get("/api/status").get_json()
     assert data["billing_mode"] == "PROVISIONED" and data["read_capacity"] == 5 and data["write_capacity"] == 3
 
 
-def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_response("describe_table", {"Table": {
-        "TableName": table.name, "TableStatus": "ACTIVE",
-        "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
-        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
-    stubber.add_client_error("describe_continuous_backups", "AccessDeniedException", "no dynamodb:DescribeContinuousBackups")
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
-    with stubber:
-        response = app.test_client().get("/status")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert 'data-unavailable="denied"' in page and "DescribeContinuousBackups" in page
-    assert "ACTIVE" in page
+def test_a_denied_panel_says_so_and_the_rest_still_renders(client, table):
+    page = stubbed_status_page(client, table, refuse={"describe_continuous_backups": "AccessDeniedException"})
+    # The page's footnote names DescribeContinuousBackups anyway: the refusal must stand in the PITR panel.
+    assert fact(panel(page, "pitr"), 'unavailable="denied"').endswith(
+        "DynamoDB refused access (AccessDeniedException): no dynamodb:DescribeContinuousBackups")
+    assert fact(page, "table-status") == "ACTIVE" and fact(page, "ttl") == "DISABLED"
 
 
-def test_describe_table_denied_still_renders_the_other_panels(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("describe_table", "AccessDeniedException", "no dynamodb:DescribeTable")
-    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
-        "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
-    with stubber:
-        response = app.test_client().get("/status")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and 'data-unavailable="denied"' in page and "expires" in page
-    assert 'data-pitr-status' in page
+def test_describe_table_denied_still_renders_the_other_panels(client, table):
+    page = stubbed_status_page(client, table, ttl="ENABLED", ttl_attribute="expires",
+                               refuse={"describe_table": "AccessDeniedException"})
+    assert fact(panel(page, "table"), 'unavailable="denied"').endswith(
+        "DynamoDB refused access (AccessDeniedException): no dynamodb:DescribeTable")
+    assert fact(page, "ttl") == "ENABLED on expires" and fact(page, "pitr-status") == "ENABLED"
 
 
 def test_healthz_is_200_when_the_table_answers(client):
@@ -93,25 +94,26 @@ def test_healthz_and_pages_are_503_when_the_table_is_missing(mocked_aws):
     for url in ("/events", "/status", "/events/x", "/api/events"):
         response = client.get(url)
         assert response.status_code == 503, url
-        assert "missing-events" in response.get_data(as_text=True)
+        # Every page names the table in its header: the error message itself must say it is missing.
+        said = response.get_json()["message"] if response.is_json else error_message(response.get_data(as_text=True))
+        assert said.startswith("table missing-events was not found at "), url
         assert response.headers["Retry-After"]
 
 
-def test_a_dead_backend_is_503_with_a_clear_message_not_a_traceback(mocked_aws):
-    table = Table.open(settings_for("t-events", "http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1))
-    app = create_app(settings_for("t-events"), table=table)
-    response = app.test_client().get("/events")
+def test_a_dead_backend_is_503_with_a_clear_message_not_a_traceback(offline_client):
+    response = offline_client.get("/events")
     text = response.get_data(as_text=True)
-    assert response.status_code == 503 and "did not answer" in text and "Traceback" not in text
-    assert app.test_client().get("/healthz").status_code == 503
+    assert response.status_code == 503 and "Traceback" not in text
+    assert error_message(text).startswith("DynamoDB did not answer: Could not connect to the endpoint URL")
+    assert offline_client.get("/healthz").status_code == 503
 
 
-def test_throttling_is_503(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("scan", "ProvisionedThroughputExceededException", "slow down")
-    with stubber:
-        response = app.test_client().get("/events")
-    assert response.status_code == 503 and "throttling" in response.get_data(as_text=True)
+def test_throttling_is_503(client, table):
+    with stub_error(table, "scan", "ProvisionedThroughputExceededException"):
+        response = client.get("/events")
+    assert response.status_code == 503
+    assert error_message(response.get_data(as_text=True)) == \
+        "DynamoDB is throttling requests (ProvisionedThroughputExceededException); try again in a moment"
 
 
 def test_an_on_demand_table_lists_no_autoscaling_targets(client):

@@ -4,20 +4,49 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from playwright.sync_api import expect
+
+from dashboard.local import BURSTS
+from dashboard.times import format_stored
+from tests.conftest import DEMO_DAY
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 
+# The demo day's busiest second (dashboard/local.py BURSTS): a batch job wrote more events in it than any page holds.
+_BURST_OFFSET, BURST_SIZE = max(BURSTS, key=lambda burst: burst[1])
+BURST = format_stored(datetime.combine(DEMO_DAY, time(tzinfo=timezone.utc)) + timedelta(seconds=_BURST_OFFSET))
+# A second long before the demo day: no event at all.
+QUIET = "2023-06-01T00:00:00Z"
+
+
+def phone(**options: Any) -> dict[str, Any]:
+    """Options for a browser context on a phone: its width, touch, mobile layout; `new_context(**phone())`."""
+    return {"viewport": PHONE, "is_mobile": True, "has_touch": True, **options}
+
 
 def row_ids(page) -> list[str]:
     """The event ids of the rows on screen, in order."""
     return page.locator("#events tbody tr[data-event-id]").evaluate_all(
         "rows => rows.map(row => row.dataset.eventId)")
+
+
+def on_page(page, number: int) -> None:
+    """Wait until the listing shows page `number`."""
+    expect(page.locator("#events")).to_have_attribute("data-page", str(number))
+
+
+def search(page, text: str) -> None:
+    """Search the listing for a timestamp from its form."""
+    page.fill("#timestamp", text)
+    page.locator("form.search button[type=submit]").click()
 
 
 def set_marker(page) -> None:

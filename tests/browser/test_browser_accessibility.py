@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.browsing import event_path
+from tests.browser.browsing import BURST, QUIET, event_path, phone, search
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +40,12 @@ def show_next_page(page, _):
 
 def show_search(page, _):
     page.goto("/events")
-    page.fill("#timestamp", "2024-01-01T13:00:00Z")
-    page.locator("form.search button[type=submit]").click()
-    expect(page.locator("#events-heading")).to_contain_text("Events at")
+    search(page, BURST)
+    expect(page.locator("#events-heading")).to_contain_text(f"Events at {BURST}")
 
 
 def show_empty_search(page, _):
-    page.goto("/events?timestamp=2023-06-01T00:00:00Z")
+    page.goto(f"/events?timestamp={QUIET}")
     expect(page.locator("[data-empty]")).to_be_visible()
 
 
@@ -99,8 +98,7 @@ def show_not_found(page, _):
 def show_search_error(page, _):
     page.context.watch.expect_console_error(r"status of 400|Error Code 400")
     page.goto("/events")
-    page.fill("#timestamp", "not a time")
-    page.locator("form.search button[type=submit]").click()
+    search(page, "not a time")
     expect(page.locator("#alerts")).to_contain_text("400")
 
 
@@ -126,7 +124,7 @@ def test_no_serious_accessibility_violations(new_context, nested_event_id, scrat
 
 @pytest.mark.parametrize("state", ["list", "detail", "status", "form-errors"])
 def test_no_serious_accessibility_violations_at_phone_width(new_context, nested_event_id, state):
-    page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    page = new_context(**phone()).new_page()
     STATES[state](page, nested_event_id)
     assert serious_violations(page) == []
 

@@ -6,11 +6,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import PHONE, event_path
+from tests.browser.browsing import BURST, QUIET, event_path, phone
 
 pytestmark = pytest.mark.browser
 
-BURST = "2024-01-01T13:00:00Z"
 NO_INLINE_CODE = """() => ({
   inlineScripts: [...document.scripts].filter(s => !s.src).length,
   styleElements: document.querySelectorAll("style").length,
@@ -49,7 +48,7 @@ def tour(page, writer, nested_event_id: str) -> None:
     page.go_back()
     expect(page.locator("#events")).to_have_attribute("data-page", "1")
     visit(f"/events?timestamp={BURST}&limit=10")
-    visit("/events?timestamp=2023-06-01T00:00:00Z")
+    visit(f"/events?timestamp={QUIET}")
     expect(page.locator("[data-empty]")).to_be_visible()
     visit(event_path(nested_event_id))
     page.locator('tr[data-attribute="metadata"] details.nested > summary').first.click()
@@ -85,7 +84,7 @@ def test_a_session_without_javascript_is_clean(nojs_page, nojs_scratch_page, nes
 
 
 def test_dark_scheme_and_phone_width_are_clean(new_context, scratch_url, nested_event_id):
-    options = {"color_scheme": "dark", "viewport": PHONE, "is_mobile": True, "has_touch": True}
+    options = phone(color_scheme="dark")
     page, writer = new_context(**options).new_page(), new_context(origin=scratch_url, **options).new_page()
     tour(page, writer, nested_event_id)
     assert page.context.watch.console_errors == [] and writer.context.watch.console_errors == []

@@ -7,11 +7,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import event_path, row_ids
+from tests.browser.browsing import BURST, event_path, row_ids
 
 pytestmark = pytest.mark.browser
-
-BURST = "2024-01-01T13:00:00Z"
 
 
 def focused_matches(page, selector: str) -> bool:

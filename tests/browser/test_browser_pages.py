@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import PHONE, event_path, row_ids
+from tests.browser.browsing import BURST, event_path, phone, row_ids
 
 pytestmark = pytest.mark.browser
 
@@ -75,8 +75,8 @@ def test_the_page_scrolls_and_the_header_row_stays_in_sight(page):
 
 
 def test_phone_width_scrolls_the_table_not_the_page(new_context):
-    page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
-    for path in ("/events", "/events?timestamp=2024-01-01T13:00:00Z", "/status", "/events/new"):
+    page = new_context(**phone()).new_page()
+    for path in ("/events", f"/events?timestamp={BURST}", "/status", "/events/new"):
         page.goto(path)
         overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert overflow[0] <= overflow[1], f"{path} is {overflow[0]} px wide on a {overflow[1]} px phone"

@@ -7,13 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import event_path, row_ids, same_document, set_marker
+from tests.browser.browsing import event_path, on_page, row_ids, same_document, set_marker
 
 pytestmark = pytest.mark.browser
-
-
-def on_page(page, number: int) -> None:
-    expect(page.locator("#events")).to_have_attribute("data-page", str(number))
 
 
 def query_of(url: str) -> dict[str, list[str]]:

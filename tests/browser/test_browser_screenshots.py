@@ -12,7 +12,7 @@ import struct
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import LAPTOP, PHONE, REPO, SCREENSHOTS, event_path
+from tests.browser.browsing import BURST, LAPTOP, REPO, SCREENSHOTS, event_path, phone
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_screenshots_of_every_page(new_context, nested_event_id):
 
     page.goto("/events")
     shoot(page, "list")
-    page.goto("/events?timestamp=2024-01-01T13:00:00Z")
+    page.goto(f"/events?timestamp={BURST}")
     expect(page.locator("#events tbody tr")).to_have_count(25)
     shoot(page, "search")
     page.goto(event_path(nested_event_id))
@@ -59,11 +59,11 @@ def test_screenshots_of_every_page(new_context, nested_event_id):
     dark.goto("/events")
     shoot(dark, "list-dark")
 
-    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
-    phone.goto("/events")
-    shoot(phone, "list-phone")
-    phone.goto(event_path(nested_event_id))
-    shoot(phone, "detail-phone")
+    small = new_context(**phone()).new_page()
+    small.goto("/events")
+    shoot(small, "list-phone")
+    small.goto(event_path(nested_event_id))
+    shoot(small, "detail-phone")
 
     if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
