@@ -15,8 +15,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.browser.browsing import BURST, BURST_SIZE
-from tests.conftest import DEMO_DAY, csrf_field, unique_table
+from tests.conftest import BURST, BURST_SIZE, DEMO_DAY, csrf_field, unique_table
 from tests.pages import error_message, fact, link, row_ids
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,17 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from dashboard.store import (AccessDenied, BackendUnavailable, EventExists, EventNotFound, StoreError, Table, TableMissing,
-                             Throttled, TIMESTAMP_INDEX)
+from dashboard.store import (
+    TIMESTAMP_INDEX,
+    AccessDenied,
+    BackendUnavailable,
+    EventExists,
+    EventNotFound,
+    StoreError,
+    Table,
+    TableMissing,
+    Throttled,
+)
 from tests.conftest import admin, put_items, read_calls, seed, settings_for, stub_error, stub_status
 
 

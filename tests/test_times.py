@@ -1,5 +1,5 @@
 """times.py: every accepted ISO-8601 variant normalizes to the stored UTC form; anything else is refused clearly."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, strategies as st
@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from dashboard import times
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 30),
-                       timezones=st.just(timezone.utc)).map(lambda m: m.replace(microsecond=0))
+                       timezones=st.just(UTC)).map(lambda m: m.replace(microsecond=0))
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
 
 
@@ -62,7 +62,7 @@ def test_lag_uses_sub_second_precision_and_ignores_non_timestamps():
 
 
 def test_relative_time_reads_like_a_person_would_say_it():
-    now = datetime(2024, 1, 2, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 2, tzinfo=UTC)
     assert times.relative(now - timedelta(hours=3, minutes=5), now) == "3 h ago"
     assert times.relative(now + timedelta(days=2), now) == "2 d from now"
     assert times.relative(now, now) == "just now"

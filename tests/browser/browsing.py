@@ -4,25 +4,19 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from playwright.sync_api import expect
 
-from dashboard.local import BURSTS
-from dashboard.times import format_stored
-from tests.conftest import DEMO_DAY
+from tests.conftest import BURST, BURST_SIZE, DEMO_DAY  # noqa: F401 (re-exported for the browser tests)
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 
-# The demo day's busiest second (dashboard/local.py BURSTS): a batch job wrote more events in it than any page holds.
-_BURST_OFFSET, BURST_SIZE = max(BURSTS, key=lambda burst: burst[1])
-BURST = format_stored(datetime.combine(DEMO_DAY, time(tzinfo=timezone.utc)) + timedelta(seconds=_BURST_OFFSET))
 # A second long before the demo day: no event at all.
 QUIET = "2023-06-01T00:00:00Z"
 
