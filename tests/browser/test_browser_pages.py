@@ -74,15 +74,29 @@ def test_the_page_scrolls_and_the_header_row_stays_in_sight(page):
     assert box["y"] + box["height"] <= height + 1, "the last row is cut off"
 
 
-def test_phone_width_scrolls_the_table_not_the_page(new_context):
+def test_phone_width_shows_each_event_as_a_card_in_full_and_never_scrolls_sideways(new_context):
     page = new_context(**phone()).new_page()
     for path in ("/events", f"/events?timestamp={BURST}", "/status", "/events/new"):
         page.goto(path)
         overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert overflow[0] <= overflow[1], f"{path} is {overflow[0]} px wide on a {overflow[1]} px phone"
     page.goto("/events")
-    expect(page.locator("#events tbody tr").first).to_be_visible()
-    # The pager is reachable on a phone, below the rows.
+    cards = page.locator("#events tbody tr")
+    expect(cards.first).to_be_visible()
+    width = page.evaluate("() => window.innerWidth")
+    for card in cards.all()[:10]:
+        box = card.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, "a card reaches past the screen"
+        for column, what in ((1, "id"), (3, "source"), (4, "key"), (5, "event name"), (8, "time")):
+            cell = card.locator(f"td:nth-child({column})")
+            if cell.inner_text().strip():
+                assert cell.evaluate("c => c.scrollWidth <= c.clientWidth"), f"the {what} is cut on a phone"
+                cell_box = cell.bounding_box()
+                assert cell_box["x"] + cell_box["width"] <= width + 1, f"the {what} is off screen"
+    # Time on the first line, the id under it: what people scan a card for, in that order.
+    first = cards.first
+    assert first.locator("td:nth-child(8)").bounding_box()["y"] < first.locator("td:nth-child(1)").bounding_box()["y"]
+    # The pager is reachable on a phone, below the cards.
     page.locator("#events a[rel=next]").click()
     expect(page.locator("#events")).to_have_attribute("data-page", "2")
 
