@@ -80,6 +80,25 @@ def read_calls(table: Table) -> list[str]:
     return seen
 
 
+def answer(client, operation: str, response: dict | None = None, error: str | None = None, message: str = "",
+           status: int = 400) -> None:
+    """Answer every `operation` call of a boto3 client with `response` or the error `error`, without sending it.
+
+    Unlike botocore's Stubber, which wants its calls in one fixed order, this suits calls made
+    concurrently (the status page's panels): each operation has its own answer, whenever it comes.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    def reply(**_):
+        if error:
+            return AWSResponse(None, status, {}, None), {"Error": {"Code": error, "Message": message},
+                                                          "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse(None, 200, {}, None), {**(response or {}), "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-call.{service}.{operation}", reply)
+
+
 @pytest.fixture
 def table(mocked_aws: None) -> Table:
     """An empty events table, created as the spec says, in moto's in-process mock."""

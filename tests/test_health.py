@@ -3,11 +3,11 @@ import re
 from dataclasses import replace
 
 import pytest
-from botocore.stub import Stubber
 
 from dashboard import health
 from dashboard.store.records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
 from dashboard.store.status import describe
+from tests.conftest import answer
 
 
 def described(table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> TableStatus:
@@ -54,16 +54,15 @@ def test_a_healthy_table_has_one_ok_finding():
 
 
 def test_the_status_page_badges_a_creating_table_as_its_finding_does(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_response("describe_table", {"Table": {
+    dynamodb = table.clients.dynamodb
+    answer(dynamodb, "DescribeTable", {"Table": {
         "TableName": table.name, "TableStatus": "CREATING",
         "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
-    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+    answer(dynamodb, "DescribeContinuousBackups", {"ContinuousBackupsDescription": {
         "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
-    with stubber:
-        page = app.test_client().get("/status").get_data(as_text=True)
+    answer(dynamodb, "DescribeTimeToLive", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
+    page = app.test_client().get("/status").get_data(as_text=True)
     badge = re.search(r'<dd data-table-status><span class="badge badge-(\w+)">CREATING</span>', page)
     finding = re.search(r'<li class="finding finding-(\w+)">.*?Table is CREATING', page)
     assert badge and finding and badge.group(1) == finding.group(1) == "warn"
