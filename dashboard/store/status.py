@@ -161,7 +161,13 @@ class StatusReader:
         ])
 
 
+# botocore's names for an answer that did not come in time (StoreError.code when no answer came).
+_TIMEOUTS = frozenset({"ReadTimeoutError", "ConnectTimeoutError"})
+
+
 def unavailable(error: StoreError) -> Unavailable:
+    if error.code in _TIMEOUTS:
+        return Unavailable("timeout", error.message)
     if isinstance(error, AccessDenied):
         return Unavailable("denied", error.message)
     if isinstance(error, Unsupported):
