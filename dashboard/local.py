@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     samples = admin.put_metrics(demo_metrics(events))
     print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events "
           f"and {samples} CloudWatch samples.", flush=True)
+    # moto loads each service's backend on its first call: pay for that now, not on the first page.
+    app.extensions["events_table"].status.status()
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True, use_reloader=False)

@@ -223,3 +223,19 @@ def test_cloudwatch_is_asked_at_the_dynamodb_stand_in_unless_told_otherwise():
     own = Settings.from_mapping({**base, "AWS_ENDPOINT_URL_CLOUDWATCH": "http://localhost:4566"})
     assert own.cloudwatch_endpoint == "http://localhost:4566"
     assert Settings.from_mapping({"SECRET_KEY": "s" * 32}).cloudwatch_endpoint is None
+
+
+def test_the_demo_metrics_follow_the_demo_events_and_throttle_the_largest_burst():
+    from dashboard.local import BURSTS, demo_events, demo_metrics
+    now = datetime(2024, 1, 2, 16, 0, 30, tzinfo=timezone.utc)
+    events = list(demo_events(600, (now - timedelta(days=1)).date(), seed=11))
+    samples = demo_metrics(events, now)
+    writes = [s for s in samples if s.metric == "ConsumedWriteCapacityUnits"]
+    assert sum(s.value for s in writes if s.index is None) == sum(s.value for s in writes if s.index) == len(events)
+    second, _ = max(BURSTS, key=lambda burst: burst[1])
+    burst = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=second)
+    throttled = [s for s in samples if "Throttle" in s.metric]
+    assert throttled and {s.at for s in throttled} == {burst}
+    assert all(now - timedelta(days=7) <= s.at <= now for s in samples)
+    # As coarse as the windows allow: moto's GetMetricData walks every sample of the window per period.
+    assert len(samples) < 1000
