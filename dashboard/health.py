@@ -94,25 +94,21 @@ def near_provisioned(status: TableStatus) -> list[tuple[Level, str]]:
         return []
     index = next((index for index in table.indexes if index.name == metrics.index_name), None)
     found: list[tuple[Level, str]] = []
-    for owner, capacities, group in ((f"Table {table.name}", table, metrics.table),
-                                     (f"Index {metrics.index_name}", index, metrics.index)):
+    for owner, provisioned, group in ((f"Table {table.name}", table, metrics.table),
+                                      (f"Index {metrics.index_name}", index, metrics.index)):
+        if provisioned is None:
+            continue
+        capacities = {"ConsumedReadCapacityUnits": provisioned.read_capacity,
+                      "ConsumedWriteCapacityUnits": provisioned.write_capacity}
         for series in group:
-            capacity = _provisioned(capacities, series)
-            if capacity and series.peak is not None and series.peak / metrics.window.period >= NEAR_PROVISIONED * capacity:
-                per_second = series.peak / metrics.window.period
+            capacity = capacities.get(series.metric)
+            if not capacity or series.peak is None:
+                continue
+            per_second = series.peak / metrics.window.period
+            if per_second >= NEAR_PROVISIONED * capacity:
                 found.append(("warn", f"{owner}: {series.label.lower()} peaked at {per_second:,.1f} {series.unit}/s, "
                                       f"{per_second / capacity:.0%} of the provisioned {capacity} {series.unit}"))
     return found
-
-
-def _provisioned(capacities: Any, series: MetricSeries) -> int | None:
-    if capacities is None:
-        return None
-    if series.metric == "ConsumedReadCapacityUnits":
-        return capacities.read_capacity  # type: ignore[no-any-return]
-    if series.metric == "ConsumedWriteCapacityUnits":
-        return capacities.write_capacity  # type: ignore[no-any-return]
-    return None
 
 
 def dimension_label(dimension: str) -> str:

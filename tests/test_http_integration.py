@@ -49,7 +49,9 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        # A gunicorn worker accepts before it has loaded the app: on a busy machine the first answer
+        # can take longer than one poll, which is still "not up yet", not a failure.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 

@@ -239,3 +239,53 @@ def test_the_demo_metrics_follow_the_demo_events_and_throttle_the_largest_burst(
     assert all(now - timedelta(days=7) <= s.at <= now for s in samples)
     # As coarse as the windows allow: moto's GetMetricData walks every sample of the window per period.
     assert len(samples) < 1000
+
+
+def test_pages_of_an_answer_are_joined_point_by_point(table):
+    from botocore.stub import Stubber
+
+    from dashboard.store.metrics import WINDOWS
+    reader = table.status.metrics
+    start, _ = reader.bounds(WINDOWS["1h"])
+    first, second = start + timedelta(minutes=1), start + timedelta(minutes=2)
+    stubber = Stubber(table.clients.cloudwatch)
+    stubber.add_response("get_metric_data", {"NextToken": "page-2", "MetricDataResults": [
+        {"Id": "q0", "Timestamps": [first], "Values": [3.0], "StatusCode": "PartialData"}]})
+    stubber.add_response("get_metric_data", {"MetricDataResults": [
+        {"Id": "q0", "Timestamps": [second], "Values": [4.0], "StatusCode": "Complete"},
+        # ThrottledRequests is asked per operation (q4: GetItem, q5: Query ...): one series adds them up.
+        {"Id": "q4", "Timestamps": [first], "Values": [1.0], "StatusCode": "Complete"},
+        {"Id": "q5", "Timestamps": [first], "Values": [2.0], "StatusCode": "Complete"}]},
+        expected_params=None)
+    with stubber:
+        metrics = reader.read(WINDOWS["1h"])
+    stubber.assert_no_pending_responses()
+    reads, throttled = metrics.table[0], metrics.table[4]
+    assert [(p.at, p.value) for p in reads.points] == [(first, 3.0), (second, 4.0)] and reads.total == 7.0
+    assert throttled.key == "ThrottledRequests" and [(p.at, p.value) for p in throttled.points] == [(first, 3.0)]
+
+
+def test_more_queries_than_one_call_takes_are_split_across_calls(table, monkeypatch):
+    from dashboard.store import metrics as metrics_module
+    monkeypatch.setattr(metrics_module, "MAX_QUERIES_PER_CALL", 10)
+    sizes = []
+    table.clients.cloudwatch.meta.events.register(
+        "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: sizes.append(len(params["MetricDataQueries"])))
+    table.status.metrics.read(metrics_module.WINDOWS["1h"])
+    assert sizes == [10, 10, 2]
+
+
+def test_one_call_asks_for_every_series_of_the_table_and_the_index(table):
+    from dashboard.store import metrics as metrics_module
+    seen = []
+    table.clients.cloudwatch.meta.events.register(
+        "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: seen.append(params))
+    table.status.status(metrics_module.WINDOWS["24h"])
+    assert len(seen) == 1
+    queries = seen[0]["MetricDataQueries"]
+    assert len(queries) == 22 and all(query["MetricStat"]["Period"] == 300 for query in queries)
+    index_queries = [query for query in queries if any(d["Name"] == "GlobalSecondaryIndexName"
+                                                       for d in query["MetricStat"]["Metric"]["Dimensions"])]
+    assert sorted(query["MetricStat"]["Metric"]["MetricName"] for query in index_queries) == [
+        "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "OnlineIndexPercentageProgress",
+        "ReadThrottleEvents", "WriteThrottleEvents"]

@@ -173,7 +173,7 @@ class MetricsReader:
             # Per-operation queries of one series add up, period by period.
             slots = values[owners[query_id]]
             slots[at] = slots.get(at, 0.0) + value
-        series = {"table": [], "index": []}  # type: dict[str, list[MetricSeries]]
+        series: dict[str, list[MetricSeries]] = {"table": [], "index": []}
         for (scope, spec, _), slots in zip(plan, values):
             points = [MetricPoint(at, slots[at]) for at in sorted(slots)]
             series[scope].append(MetricSeries(spec.key, spec.metric, spec.label, spec.unit, spec.statistic,
