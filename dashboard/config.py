@@ -68,10 +68,14 @@ class Settings:
     # A DynamoDB stand-in (moto, DynamoDB Local) is asked about auto-scaling too, rather than
     # real AWS with the stand-in's credentials; one that lacks the API says so on /status.
     autoscaling_endpoint: str | None = None
+    # CloudWatch (the status page's metrics) is asked the same way: its own variable, else the stand-in.
+    cloudwatch_endpoint: str | None = None
     region: str | None = None
     connect_timeout: float = 3.0
     read_timeout: float = 5.0
     max_attempts: int = 3
+    # The most the status page waits on CloudWatch (one attempt, no retries): metrics are a nice-to-have.
+    cloudwatch_timeout: float = 3.0
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any]) -> Settings:
@@ -101,10 +105,13 @@ class Settings:
             dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL") or None,
             autoscaling_endpoint=(env.get("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING") or env.get("AWS_ENDPOINT_URL")
                                   or env.get("AWS_ENDPOINT_URL_DYNAMODB") or None),
+            cloudwatch_endpoint=(env.get("AWS_ENDPOINT_URL_CLOUDWATCH") or env.get("AWS_ENDPOINT_URL")
+                                 or env.get("AWS_ENDPOINT_URL_DYNAMODB") or None),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
             connect_timeout=_seconds(env, "DYNAMODB_CONNECT_TIMEOUT", 3.0),
             read_timeout=_seconds(env, "DYNAMODB_READ_TIMEOUT", 5.0),
             max_attempts=_attempts(env, "DYNAMODB_MAX_ATTEMPTS", 3),
+            cloudwatch_timeout=_seconds(env, "CLOUDWATCH_TIMEOUT", 3.0),
         )
 
     @classmethod

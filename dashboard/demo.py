@@ -1,13 +1,17 @@
-"""Realistic demo events shaped like the spec's data model: for `make run`, `flask seed-demo`, tests and benchmarks."""
+"""Realistic demo data: events shaped like the spec's data model, and CloudWatch samples to go with them."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import times
+
+if TYPE_CHECKING:
+    from .store.admin import MetricSample
 
 _BUCKETS = ("devops-studio-uploads", "devops-studio-logs", "devops-studio-media", "partner-drop-eu")
 _FILES = (
@@ -70,3 +74,59 @@ def demo_events(count: int = 2400, day: date | None = None, seed: int = 7) -> It
             event["digest"] = rng.getrandbits(64).to_bytes(8, "big")
             event["ratio"] = Decimal("0.12345678901234567890123456789012345678")
         yield event
+
+
+def _granularity(moment: datetime, now: datetime) -> int:
+    """Seconds per demo sample at a moment: the finest period any window shows it at (1 min, 5 min, 1 h).
+
+    Finer samples would only cost moto time: its GetMetricData walks every sample in the window per period.
+    """
+    age = now - moment
+    return 60 if age <= timedelta(hours=1) else 300 if age <= timedelta(hours=24) else 3600
+
+
+def _bucket(moment: datetime, now: datetime) -> datetime:
+    step = _granularity(moment, now)
+    return datetime.fromtimestamp(int(moment.timestamp()) // step * step, UTC)
+
+
+def demo_metrics(events: Iterable[dict[str, Any]], now: datetime | None = None, seed: int = 7) -> list[MetricSample]:
+    """CloudWatch samples to go with the demo events: their writes, a quiet day of reads, one throttled burst.
+
+    Writes are the events themselves (1 WCU each, on the table and on timestamp-index); reads come in
+    office hours and in the last hour; the largest burst second is throttled, as on-demand tables are
+    when traffic jumps past twice its previous peak.
+    """
+    from .store.admin import MetricSample  # the store, boto3 and all, only when asked for
+    from .store.records import TIMESTAMP_INDEX
+
+    now = now or datetime.now(UTC)
+    rng = random.Random(seed)
+    moments = [times.parse(str(event["timestamp"])) for event in events]
+    if not moments:
+        return []
+    samples: list[MetricSample] = []
+    for at, count in sorted(Counter(_bucket(moment, now) for moment in moments).items()):
+        samples += [MetricSample("ConsumedWriteCapacityUnits", at, count),
+                    MetricSample("ConsumedWriteCapacityUnits", at, count, index=TIMESTAMP_INDEX)]
+    day_start = min(moments).replace(hour=0, minute=0, second=0)
+    # Reads from the demo day on, never from further back than the longest window shows.
+    at = max(day_start, _bucket(now - timedelta(days=7), now))
+    while at < now:
+        step = _granularity(at, now)
+        if 8 <= at.hour < 18 or now - at <= timedelta(hours=1):
+            samples.append(MetricSample("ConsumedReadCapacityUnits", at, round(rng.uniform(0.5, 6) * step / 60, 1)))
+            if step < 3600 and rng.random() < 0.3:
+                samples.append(MetricSample("ConsumedReadCapacityUnits", at, rng.randrange(5, 40),
+                                            index=TIMESTAMP_INDEX))
+        if step == 60 or at.minute == 0:
+            samples += [
+                MetricSample("SuccessfulRequestLatency", at, round(rng.uniform(3, 9), 2), operation="Query"),
+                MetricSample("SuccessfulRequestLatency", at, round(rng.uniform(1.5, 4), 2), operation="GetItem")]
+        at += timedelta(seconds=step)
+    second, size = max(BURSTS, key=lambda burst: burst[1])
+    burst = day_start + timedelta(seconds=second)
+    samples += [MetricSample("WriteThrottleEvents", burst, size * 2 // 3),
+                MetricSample("WriteThrottleEvents", burst, size // 2, index=TIMESTAMP_INDEX),
+                MetricSample("ThrottledRequests", burst, 4, operation="BatchWriteItem")]
+    return samples

@@ -10,10 +10,10 @@ import sys
 from typing import Any
 
 from .config import DEFAULT_TABLE, LOCAL_REGION
-from .demo import BURSTS, demo_events
+from .demo import BURSTS, demo_events, demo_metrics
 
 # demo_events and BURSTS are re-exported: they were defined here first.
-__all__ = ["BURSTS", "demo_events", "local_environment", "main", "start_server"]
+__all__ = ["BURSTS", "demo_events", "demo_metrics", "local_environment", "main", "start_server"]
 
 
 def start_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
@@ -36,6 +36,7 @@ def local_environment(endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": endpoint,
+        "AWS_ENDPOINT_URL_CLOUDWATCH": endpoint,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": LOCAL_REGION,
@@ -63,8 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
     admin.create_table()
-    written = admin.put_many(demo_events(args.events))
-    print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events.", flush=True)
+    events = list(demo_events(args.events))
+    written = admin.put_many(events)
+    samples = admin.put_metrics(demo_metrics(events))
+    print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events "
+          f"and {samples} CloudWatch samples.", flush=True)
+    # moto loads each service's backend on its first call: pay for that now, not on the first page.
+    app.extensions["events_table"].status.status()
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True, use_reloader=False)

@@ -49,6 +49,15 @@ def human_duration(seconds: float | None) -> str:
     return f"{sign}{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
 
 
+def metric_value(value: float | None) -> str:
+    """A CloudWatch figure for people: 1,234 or 12.35 (two decimals at most); '—' when there is none."""
+    if value is None:
+        return "—"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _wire_ready(typed: Any) -> Any:
     """DynamoDB JSON with binary as base64, as the AWS CLI prints it."""
     if isinstance(typed, dict):

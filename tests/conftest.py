@@ -9,8 +9,10 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -113,30 +115,34 @@ def stub_error(table: Table, operation: str, code: str, http_status: int = 400) 
     return stubber
 
 
+@contextmanager
 def stub_status(table: Table, table_status: str = "ACTIVE", pitr: str = "ENABLED", ttl: str = "DISABLED",
-                ttl_attribute: str | None = None, refuse: dict[str, str] | None = None) -> Stubber:
-    """The table's DynamoDB client answering the three calls of one status read, in order: `with stub_status(...):`.
+                ttl_attribute: str | None = None, refuse: dict[str, str] | None = None) -> Iterator[None]:
+    """The table's DynamoDB client answering the calls of a status read, in any order: `with stub_status(...):`.
 
     DescribeTable says `table_status` (table_description), DescribeContinuousBackups `pitr`, DescribeTimeToLive
     `ttl` (on `ttl_attribute`). `refuse` maps any of those operations (`describe_table`, ...) to the error code it
-    answers instead, with the message `no dynamodb:<API name>`.
+    answers instead, with the message `no dynamodb:<API name>`. The panels are read concurrently, so each
+    operation has its own answer (see `answer`), not a place in a queue as with botocore's Stubber.
     """
     refuse = refuse or {}
     answers = {
-        "describe_table": {"Table": table_description(table.name, table_status)},
-        "describe_continuous_backups": {"ContinuousBackupsDescription": {
+        "DescribeTable": {"Table": table_description(table.name, table_status)},
+        "DescribeContinuousBackups": {"ContinuousBackupsDescription": {
             "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr}}},
-        "describe_time_to_live": {"TimeToLiveDescription": {
+        "DescribeTimeToLive": {"TimeToLiveDescription": {
             "TimeToLiveStatus": ttl, **({"AttributeName": ttl_attribute} if ttl_attribute else {})}},
     }
-    assert set(refuse) <= set(answers), f"a status read makes no {set(refuse) - set(answers)} call"
-    stubber = Stubber(table.clients.dynamodb)
-    for operation, answer in answers.items():
-        if operation in refuse:
-            _refuse(stubber, operation, refuse[operation])
-        else:
-            stubber.add_response(operation, answer)
-    return stubber
+    dynamodb = table.clients.dynamodb
+    refused = {dynamodb.meta.method_to_api_mapping[operation]: code for operation, code in refuse.items()}
+    assert set(refused) <= set(answers), f"a status read makes no {set(refused) - set(answers)} call"
+    handlers = [answer(dynamodb, api, None if api in refused else response, error=refused.get(api),
+                       message=f"no dynamodb:{api}") for api, response in answers.items()]
+    try:
+        yield
+    finally:
+        for api, handler in zip(answers, handlers, strict=True):
+            dynamodb.meta.events.unregister(f"before-call.dynamodb.{api}", handler)
 
 
 def stubbed_status_page(client, table: Table, **answers) -> str:
@@ -145,6 +151,25 @@ def stubbed_status_page(client, table: Table, **answers) -> str:
         response = client.get("/status")
     assert response.status_code == 200
     return response.get_data(as_text=True)
+
+def answer(client, operation: str, response: dict | None = None, error: str | None = None, message: str = "",
+           status: int = 400) -> Callable[..., Any]:
+    """Answer every `operation` call of a boto3 client with `response` or the error `error`, without sending it.
+
+    Unlike botocore's Stubber, which wants its calls in one fixed order, this suits calls made
+    concurrently (the status page's panels): each operation has its own answer, whenever it comes.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    def reply(**_):
+        if error:
+            return AWSResponse(None, status, {}, None), {"Error": {"Code": error, "Message": message},
+                                                          "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse(None, 200, {}, None), {**(response or {}), "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-call.{service}.{operation}", reply)
+    return reply
 
 
 @pytest.fixture

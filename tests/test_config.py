@@ -27,6 +27,7 @@ def test_endpoint_and_table_come_from_boto3s_own_variables():
 @pytest.mark.parametrize("name,value", [
     ("EVENTS_TABLE", "no spaces allowed"), ("EVENTS_TABLE", "ab"), ("DASHBOARD_READ_ONLY", "maybe"),
     ("DYNAMODB_READ_TIMEOUT", "soon"), ("DYNAMODB_MAX_ATTEMPTS", "0"), ("SECRET_KEY", "short"),
+    ("CLOUDWATCH_TIMEOUT", "0"), ("CLOUDWATCH_TIMEOUT", "a while"),
 ])
 def test_bad_values_are_refused_with_their_name(name, value):
     with pytest.raises(ConfigError, match=name):

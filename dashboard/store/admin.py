@@ -3,13 +3,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .clients import Clients
 from .errors import StoreError, Throttled, call
+from .metrics import NAMESPACE
 from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, to_wire
 
 BATCH_SIZE = 25  # BatchWriteItem's own limit
+METRICS_BATCH_SIZE = 1000  # PutMetricData's own limit
+
+
+@dataclass(frozen=True)
+class MetricSample:
+    """One value DynamoDB would have sent CloudWatch: for the demo server and tests, never the web app."""
+
+    metric: str
+    at: datetime
+    value: float
+    index: str | None = None  # GlobalSecondaryIndexName
+    operation: str | None = None  # Operation (ThrottledRequests, SuccessfulRequestLatency)
 
 
 class TableAdmin:
@@ -17,6 +32,7 @@ class TableAdmin:
 
     def __init__(self, clients: Clients, table_name: str):
         self._dynamodb = clients.dynamodb
+        self._cloudwatch = clients.cloudwatch
         self.table_name = table_name
         self.endpoint_url = clients.endpoint_url
 
@@ -77,6 +93,22 @@ class TableAdmin:
         if batch:
             written += self._write_batch(batch)
         return written
+
+    def put_metrics(self, samples: Iterable[MetricSample]) -> int:
+        """Write samples into CloudWatch under AWS/DynamoDB with this table's dimensions."""
+        data: list[dict[str, Any]] = []
+        for sample in samples:
+            dimensions = [{"Name": "TableName", "Value": self.table_name}]
+            if sample.index:
+                dimensions.append({"Name": "GlobalSecondaryIndexName", "Value": sample.index})
+            if sample.operation:
+                dimensions.append({"Name": "Operation", "Value": sample.operation})
+            data.append({"MetricName": sample.metric, "Dimensions": dimensions, "Timestamp": sample.at,
+                         "Value": sample.value})
+        for first in range(0, len(data), METRICS_BATCH_SIZE):
+            call(self._cloudwatch.put_metric_data, self.table_name, Namespace=NAMESPACE,
+                 MetricData=data[first:first + METRICS_BATCH_SIZE])
+        return len(data)
 
     def _write_batch(self, batch: list[dict[str, Any]]) -> int:
         pending: dict[str, Any] = {self.table_name: batch}

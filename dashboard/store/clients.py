@@ -13,9 +13,15 @@ from ..config import LOCAL_REGION, ConfigError, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
+
+# The status page fans out up to three DynamoDB calls at once per request, on every gunicorn thread:
+# botocore's default pool of 10 connections per client would make some of them queue. Connections
+# are opened only when needed, so a generous cap costs nothing.
+MAX_POOL_CONNECTIONS = 50
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,9 @@ class Clients:
 
     dynamodb: DynamoDBClient
     autoscaling: ApplicationAutoScalingClient
+    cloudwatch: CloudWatchClient
+    # The longest a CloudWatch answer can take (its connect and read timeouts, one attempt): a page never waits more.
+    metrics_wait_seconds: float = 6.0
 
     @property
     def endpoint_url(self) -> str:
@@ -39,11 +48,22 @@ def _client_config(settings: Settings) -> Config:
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="events-dashboard",
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
 
+def _cloudwatch_config(settings: Settings) -> Config:
+    # Metrics are one panel of the status page, never a reason for it to be late: one attempt,
+    # answered within CLOUDWATCH_TIMEOUT or given up (the page shows the rest either way).
+    return _client_config(settings).merge(Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=min(settings.connect_timeout, settings.cloudwatch_timeout),
+        read_timeout=settings.cloudwatch_timeout,
+    ))
+
+
 def build_clients(settings: Settings) -> Clients:
-    """The DynamoDB and application-autoscaling clients, built once per process."""
+    """The DynamoDB, application-autoscaling and CloudWatch clients, built once per process."""
     session = boto3.session.Session(region_name=settings.region)
     if settings.dynamodb_endpoint:
         # A stand-in (DynamoDB Local, moto) signs nothing it checks: when the shell has no region or
@@ -62,6 +82,10 @@ def build_clients(settings: Settings) -> Clients:
             dynamodb=session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint),
             autoscaling=session.client("application-autoscaling", config=config,
                                        endpoint_url=settings.autoscaling_endpoint),
+            cloudwatch=session.client("cloudwatch", config=_cloudwatch_config(settings),
+                                      endpoint_url=settings.cloudwatch_endpoint),
+            metrics_wait_seconds=(min(settings.connect_timeout, settings.cloudwatch_timeout)
+                                  + settings.cloudwatch_timeout),
         )
     except NoRegionError:
         raise ConfigError(

@@ -75,22 +75,25 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def translate(error: ClientError, table_name: str, endpoint_url: str) -> StoreError:
-    """The domain error for one ClientError; the caller raises it `from error`."""
+def translate(error: ClientError, table_name: str, endpoint_url: str, service: str = "DynamoDB") -> StoreError:
+    """The domain error for one ClientError; the caller raises it `from error`.
+
+    `service` names who answered (DynamoDB, CloudWatch ...) in the message people read.
+    """
     code = error_code(error)
     message = str(error.response.get("Error", {}).get("Message", "")) or code
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code in _THROTTLED:
-        return Throttled(f"DynamoDB is throttling requests ({code}); try again in a moment", code)
+        return Throttled(f"{service} is throttling requests ({code}); try again in a moment", code)
     if code in _DENIED:
-        return AccessDenied(f"DynamoDB refused access ({code}): {message}", code)
+        return AccessDenied(f"{service} refused access ({code}): {message}", code)
     if code == "ResourceNotFoundException":
         return TableMissing(f"table {table_name} was not found at {endpoint_url} ({message})", code)
     if code in _UNSUPPORTED or status in (404, 501):
         return Unsupported(f"the endpoint does not support this call ({code or status}): {message}", code)
     if code == "ValidationException":
-        return Rejected(f"DynamoDB rejected the request: {message}", code)
-    return BackendUnavailable(f"DynamoDB answered with an error ({code}): {message}", code)
+        return Rejected(f"{service} rejected the request: {message}", code)
+    return BackendUnavailable(f"{service} answered with an error ({code}): {message}", code)
 
 
 def call(operation: Callable[..., Any], table_name: str, **request: Any) -> dict[str, Any]:
@@ -100,10 +103,15 @@ def call(operation: Callable[..., Any], table_name: str, **request: Any) -> dict
     except ClientError as error:
         client = getattr(operation, "__self__", None)  # a bound method of a boto3 client
         endpoint = str(client.meta.endpoint_url) if client is not None else "the configured endpoint"
-        raise translate(error, table_name, endpoint) from error
+        raise translate(error, table_name, endpoint, _service(client)) from error
     except NoCredentialsError as error:
         raise BackendUnavailable("no AWS credentials are configured for the dashboard",
                                  type(error).__name__) from error
     except BotoCoreError as error:
-        raise BackendUnavailable(f"DynamoDB did not answer: {error}", type(error).__name__) from error
+        client = getattr(operation, "__self__", None)
+        raise BackendUnavailable(f"{_service(client)} did not answer: {error}", type(error).__name__) from error
     return response
+
+
+def _service(client: Any) -> str:
+    return str(client.meta.service_model.service_id) if client is not None else "DynamoDB"

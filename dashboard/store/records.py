@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from .metrics import CapacityMetrics
 
 TABLE_KEY = "event_id"
 TIMESTAMP_INDEX = "timestamp-index"
@@ -84,7 +87,7 @@ class EventPage:
 class Unavailable:
     """Why one status panel could not be read: the others still render."""
 
-    reason: str  # "denied", "unsupported" or "error"
+    reason: str  # "denied", "unsupported", "timeout" or "error"
     message: str
 
 
@@ -164,3 +167,5 @@ class TableStatus:
     pitr: PitrStatus
     ttl: TtlStatus
     autoscaling: AutoScalingStatus
+    # CloudWatch's series over the window the page asked for; None when nobody asked.
+    metrics: CapacityMetrics | None = None

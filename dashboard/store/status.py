@@ -1,13 +1,15 @@
-"""The table's health: DescribeTable, PITR, TTL and auto-scaling, each panel failing on its own."""
+"""The table's health: DescribeTable, PITR, TTL, auto-scaling and CloudWatch, read concurrently, each failing alone."""
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from typing import Any
 
 from .clients import Clients
 from .errors import AccessDenied, StoreError, TableMissing, Unsupported, call
+from .metrics import DEFAULT_WINDOW, CapacityMetrics, MetricsReader, Window
 from .records import (
     AutoScalingStatus,
     IndexStatus,
@@ -21,6 +23,8 @@ from .records import (
 
 # DynamoDB refreshes ItemCount only about every six hours: asking more than once a minute buys nothing.
 ITEM_COUNT_CACHE_SECONDS = 60.0
+# DescribeTable (then auto-scaling, which needs its index names), PITR, TTL and GetMetricData.
+STATUS_CALLS = 4
 
 
 class StatusReader:
@@ -30,6 +34,9 @@ class StatusReader:
         self._dynamodb = clients.dynamodb
         self._autoscaling = clients.autoscaling
         self.table_name = table_name
+        self.metrics = MetricsReader(clients.cloudwatch, table_name)
+        # The client gives up within its connect and read timeouts (one attempt); the page never waits longer.
+        self.metrics_wait = clients.metrics_wait_seconds
         self._clock = clock
         self._count_lock = threading.Lock()
         self._count: int | None = None
@@ -62,8 +69,31 @@ class StatusReader:
         """The table's status, straight from DescribeTable: the health check."""
         return str(self._describe_table().get("TableStatus", "UNKNOWN"))
 
-    def status(self) -> TableStatus:
-        """Every status panel; each one that cannot be read says why and the rest still answer."""
+    def status(self, window: Window = DEFAULT_WINDOW) -> TableStatus:
+        """Every status panel, read concurrently; each one that cannot be read says why and the rest still answer.
+
+        boto3 clients are thread-safe; the threads live as long as this call, except one still waiting
+        on a CloudWatch that does not answer, which its read timeout ends.
+        """
+        pool = ThreadPoolExecutor(max_workers=STATUS_CALLS, thread_name_prefix="status")
+        try:
+            waited_from = time.monotonic()
+            metrics = pool.submit(self._metrics, window)
+            pitr, ttl = pool.submit(self._pitr), pool.submit(self._ttl)
+            description, description_unavailable, autoscaling = pool.submit(self._description).result()
+            return TableStatus(
+                table_name=self.table_name,
+                description=description,
+                description_unavailable=description_unavailable,
+                pitr=pitr.result(),
+                ttl=ttl.result(),
+                autoscaling=autoscaling,
+                metrics=self._metrics_by_deadline(metrics, window, waited_from + self.metrics_wait),
+            )
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _description(self) -> tuple[TableDescription | None, Unavailable | None, AutoScalingStatus]:
         description, description_unavailable = None, None
         try:
             description = describe(self._describe_table())
@@ -71,14 +101,21 @@ class StatusReader:
             raise
         except StoreError as error:
             description_unavailable = unavailable(error)
-        return TableStatus(
-            table_name=self.table_name,
-            description=description,
-            description_unavailable=description_unavailable,
-            pitr=self._pitr(),
-            ttl=self._ttl(),
-            autoscaling=self._scaling(description),
-        )
+        return description, description_unavailable, self._scaling(description)
+
+    def _metrics(self, window: Window) -> CapacityMetrics:
+        try:
+            return self.metrics.read(window)
+        except StoreError as error:
+            return self.metrics.missing(window, unavailable(error))
+
+    def _metrics_by_deadline(self, metrics: Future[CapacityMetrics], window: Window,
+                             deadline: float) -> CapacityMetrics:
+        try:
+            return metrics.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            return self.metrics.missing(window, Unavailable(
+                "timeout", f"CloudWatch did not answer GetMetricData within {self.metrics_wait:g} s"))
 
     def _pitr(self) -> PitrStatus:
         try:
@@ -131,7 +168,13 @@ class StatusReader:
         ])
 
 
+# botocore's names for an answer that did not come in time (StoreError.code when no answer came).
+_TIMEOUTS = frozenset({"ReadTimeoutError", "ConnectTimeoutError"})
+
+
 def unavailable(error: StoreError) -> Unavailable:
+    if error.code in _TIMEOUTS:
+        return Unavailable("timeout", error.message)
     if isinstance(error, AccessDenied):
         return Unavailable("denied", error.message)
     if isinstance(error, Unsupported):

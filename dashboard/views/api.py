@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .. import health, listing, present
-from .common import cursors, table
+from .common import cursors, requested_window, table
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -38,5 +38,5 @@ def show_event(event_id: str) -> Response:
 
 @bp.get("/status")
 def show_status() -> Response:
-    """The table's health: the same facts and findings as /status."""
-    return jsonify(health.status_document(table().status.status()))
+    """The table's health: the same facts, findings and metrics (`?window=1h|24h|7d`) as /status."""
+    return jsonify(health.status_document(table().status.status(requested_window())))

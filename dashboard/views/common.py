@@ -9,6 +9,7 @@ from werkzeug.routing import BaseConverter
 
 from ..cursors import Cursors
 from ..store import RETRY_AFTER_SECONDS, Table
+from ..store.metrics import DEFAULT_WINDOW, WINDOWS, Window
 
 READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
 # Pages that exist only to write: refused in read-only mode like the writes themselves.
@@ -29,6 +30,14 @@ class EventIdConverter(BaseConverter):
 def table() -> Table:
     found: Table = current_app.extensions["events_table"]
     return found
+
+
+def requested_window() -> Window:
+    """The status page's metrics window, `?window=1h|24h|7d`; anything else is a 400."""
+    name = request.args.get("window", DEFAULT_WINDOW.name)
+    if name not in WINDOWS:
+        abort(400, description=f"window must be one of {', '.join(WINDOWS)}, not {name!r}")
+    return WINDOWS[name]
 
 
 def refuse_writes() -> None:

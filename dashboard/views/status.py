@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from .. import health, present
+from .. import charts, health, present
 from ..store import StoreError
-from .common import table
+from ..store.metrics import WINDOWS
+from .common import requested_window, table
 
 bp = Blueprint("status", __name__)
 
@@ -13,13 +14,16 @@ bp = Blueprint("status", __name__)
 @bp.get("/status")
 def show_status() -> str:
     """Every status panel; one whose API is denied or unsupported says so and the rest still render."""
-    table_status = table().status.status()
+    table_status = table().status.status(requested_window())
     raw = table_status.description.raw if table_status.description else None
     return render_template(
         "status.html",
         status=table_status,
         findings=health.findings(table_status),
         raw_describe=present.dumps(raw, indent=2, sort_keys=True, default=str) if raw else None,
+        windows=WINDOWS.values(),
+        sparkline=charts.for_series,
+        metric_value=present.metric_value,
     )
 
 

@@ -10,7 +10,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -93,8 +93,20 @@ def scratch_server(live_server, demo_table):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def demo_capacity(live_server):
+    """CloudWatch samples for the demo table, as `make run` writes them: yesterday's writes and throttled burst."""
+    from datetime import datetime, timedelta
+
+    from dashboard.local import demo_events, demo_metrics
+    from tests.conftest import admin
+
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    return admin(live_server.app.extensions["events_table"]).put_metrics(demo_metrics(demo_events(600, yesterday, 11)))
+
+
 @pytest.fixture
-def base_url(live_server) -> str:
+def base_url(live_server, demo_capacity) -> str:
     return live_server.url
 
 

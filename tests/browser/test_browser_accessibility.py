@@ -60,6 +60,12 @@ def show_status(page, _):
     expect(page.locator("details.raw-toggle pre")).to_be_visible()
 
 
+def show_capacity(page, _):
+    page.goto("/status?window=7d")
+    page.locator("[data-panel=metrics] details.metric-data > summary").first.click()
+    expect(page.locator("[data-panel=metrics] details.metric-data table").first).to_be_visible()
+
+
 def show_form(page, _):
     page.goto("/events/new")
 
@@ -104,7 +110,7 @@ def show_search_error(page, _):
 
 STATES = {
     "list": show_list, "next-page": show_next_page, "search": show_search, "empty-search": show_empty_search,
-    "detail": show_detail, "status": show_status, "form": show_form, "form-errors": show_form_with_errors,
+    "detail": show_detail, "status": show_status, "capacity": show_capacity, "form": show_form, "form-errors": show_form_with_errors,
     "form-conflict": show_form_conflict, "inserted": show_inserted, "not-found": show_not_found,
     "search-error": show_search_error,
 }
@@ -122,7 +128,7 @@ def test_no_serious_accessibility_violations(new_context, nested_event_id, scrat
     assert serious_violations(page) == []
 
 
-@pytest.mark.parametrize("state", ["list", "detail", "status", "form-errors"])
+@pytest.mark.parametrize("state", ["list", "detail", "status", "capacity", "form-errors"])
 def test_no_serious_accessibility_violations_at_phone_width(new_context, nested_event_id, state):
     page = new_context(**phone()).new_page()
     STATES[state](page, nested_event_id)

@@ -194,3 +194,21 @@ def test_status_badges_are_green_amber_red_and_raw_describe_is_behind_a_toggle(p
     expect(raw.locator("pre")).to_be_visible()
     described = json.loads(raw.locator("pre").text_content())
     assert described["TableStatus"] == "ACTIVE" and described["TableName"]
+
+
+def test_capacity_sparklines_are_drawn_and_follow_the_colour_scheme(new_context):
+    colours = {}
+    for scheme in ("light", "dark"):
+        page = new_context(color_scheme=scheme).new_page()
+        page.goto("/status?window=7d")
+        line = page.locator("[data-scope=table] [data-series=ConsumedWriteCapacityUnits] path.sparkline-line")
+        expect(line).to_have_count(1)
+        box = line.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 10  # a curve across the card, not a dot
+        colours[scheme] = (line.evaluate("e => getComputedStyle(e).stroke"),
+                           page.locator("[data-series=WriteThrottleEvents] path.sparkline-line").first.evaluate(
+                               "e => getComputedStyle(e).stroke"))
+        # Every window is a link; the one shown says so.
+        expect(page.locator("[data-window-link][aria-current=true]")).to_have_text("Last 7 days")
+    assert colours["light"] != colours["dark"]
+    assert colours["light"][0] != colours["light"][1]  # throttling stands out from consumption

@@ -33,6 +33,27 @@ def shoot(page, name: str) -> None:
     assert 5_000 < len(data) < 1_500_000, f"{name}.png is {len(data)} bytes"
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_screenshots_of_the_capacity_panel(new_context, scheme, device):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    options = {"viewport": LAPTOP} if device == "desktop" else phone()
+    page = new_context(color_scheme=scheme, **options).new_page()
+    page.goto("/status?window=7d")
+    panel = page.locator("[data-panel=metrics]")
+    # The demo's throttled burst is drawn: a line, in the throttle colour, for the write throttle events.
+    expect(panel.locator("[data-scope=table] [data-series=WriteThrottleEvents] svg path.sparkline-line")).to_have_count(1)
+    page.mouse.move(0, 0)
+    name = "status-capacity" + ("" if device == "desktop" else "-phone") + ("" if scheme == "light" else "-dark")
+    data = panel.screenshot(path=str(SCREENSHOTS / f"{name}.png"), caret="initial")
+    box = panel.bounding_box()
+    assert png_size(data) == (round(box["width"]), round(box["height"])) or abs(png_size(data)[0] - box["width"]) <= 1
+    assert 5_000 < len(data) < 3_000_000, f"{name}.png is {len(data)} bytes"
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SCREENSHOTS / f"{name}.png", DOCS / f"{name}.png")
+
+
 def test_screenshots_of_every_page(new_context, nested_event_id):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = new_context(viewport=LAPTOP).new_page()

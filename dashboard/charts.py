@@ -1,0 +1,87 @@
+"""Sparklines drawn on the server: a metric series -> SVG path data in a fixed box; pure functions."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .store.metrics import CapacityMetrics, MetricPoint, MetricSeries
+
+WIDTH = 240
+HEIGHT = 48
+# Room for the stroke above the peak and below zero.
+PAD = 2.0
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    width: int
+    height: int
+    line: str  # SVG path data of the curve; "" when nothing was reported
+    area: str  # the curve closed down to zero, for series that add up; "" otherwise
+
+
+def slot_values(points: Sequence[MetricPoint], start: datetime, period: int, slots: int,
+                gaps_are_zero: bool) -> list[float | None]:
+    """One value per period of the window, oldest first: a period CloudWatch left out is 0 or a gap (None)."""
+    values: list[float | None] = [0.0 if gaps_are_zero else None] * slots
+    for point in points:
+        slot = int((point.at - start).total_seconds() // period)
+        if 0 <= slot < slots:
+            values[slot] = point.value
+    return values
+
+
+def _number(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def sparkline(values: Sequence[float | None], width: int = WIDTH, height: int = HEIGHT,
+              filled: bool = False) -> Sparkline:
+    """Path data for values spread evenly across `width`, scaled so that the peak touches the top.
+
+    A None breaks the line (a new subpath); an isolated value is a zero-length segment, which a round
+    line cap draws as a dot. All zeros are a flat line along the bottom.
+    """
+    present = [value for value in values if value is not None]
+    if not present:
+        return Sparkline(width, height, "", "")
+    top = max(max(present), 0.0) or 1.0
+    step = width / (len(values) - 1) if len(values) > 1 else 0.0
+    base = height - PAD
+
+    def x(slot: int) -> str:
+        return _number(slot * step)
+
+    def y(value: float) -> str:
+        return _number(base - max(value, 0.0) / top * (height - 2 * PAD))
+
+    commands: list[str] = []
+    drawing = False
+    for slot, value in enumerate(values):
+        if value is None:
+            drawing = False
+            continue
+        commands.append(f"{'L' if drawing else 'M'}{x(slot)} {y(value)}")
+        next_missing = slot + 1 >= len(values) or values[slot + 1] is None
+        if not drawing and next_missing:
+            commands.append("h0")
+        drawing = True
+    line = " ".join(commands)
+    area = ""
+    if filled and all(value is not None for value in values):
+        area = f"{line} L{x(len(values) - 1)} {_number(base)} L0 {_number(base)} Z"
+    return Sparkline(width, height, line, area)
+
+
+def for_series(series: MetricSeries, metrics: CapacityMetrics) -> Sparkline:
+    """The sparkline of one series over its window: counts fill their quiet periods with zero, levels leave gaps.
+
+    A series CloudWatch reported nothing for has no line at all: the page says so in words instead.
+    """
+    if not series.points:
+        return Sparkline(WIDTH, HEIGHT, "", "")
+    slots = int(metrics.window.span.total_seconds() // metrics.window.period)
+    values = slot_values(series.points, metrics.start, metrics.window.period, slots, series.cumulative)
+    return sparkline(values, filled=series.cumulative)
