@@ -11,7 +11,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, QUIET, event_path, phone, search
+from tests.browser.browsing import QUIET, event_path, phone, search
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 

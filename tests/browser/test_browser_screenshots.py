@@ -12,7 +12,8 @@ import struct
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, LAPTOP, REPO, SCREENSHOTS, event_path, phone
+from tests.browser.browsing import LAPTOP, REPO, SCREENSHOTS, event_path, phone
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 
