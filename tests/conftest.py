@@ -87,7 +87,8 @@ def read_calls(table: Table) -> list[str]:
 
 
 def table_description(name: str, table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> dict:
-    """DescribeTable's `Table` for an events table as the spec makes it: on demand, keyed on event_id, with the index."""
+    """DescribeTable's `Table` for an events table as the spec makes it: on demand, keyed on event_id, with the
+    index."""
     return {
         "TableName": name, "TableStatus": table_status,
         "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
@@ -125,7 +126,8 @@ def stub_status(table: Table, table_status: str = "ACTIVE", pitr: str = "ENABLED
     answers = {
         "describe_table": {"Table": table_description(table.name, table_status)},
         "describe_continuous_backups": {"ContinuousBackupsDescription": {
-            "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr}}},
+            "ContinuousBackupsStatus": "ENABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr}}},
         "describe_time_to_live": {"TimeToLiveDescription": {
             "TimeToLiveStatus": ttl, **({"AttributeName": ttl_attribute} if ttl_attribute else {})}},
     }
