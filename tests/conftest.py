@@ -89,7 +89,8 @@ def read_calls(table: Table) -> list[str]:
 
 
 def table_description(name: str, table_status: str = "ACTIVE", index_status: str = "ACTIVE") -> dict:
-    """DescribeTable's `Table` for an events table as the spec makes it: on demand, keyed on event_id, with the index."""
+    """DescribeTable's `Table` for an events table as the spec makes it: on demand, keyed on event_id, with the
+    index."""
     return {
         "TableName": name, "TableStatus": table_status,
         "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
@@ -129,7 +130,8 @@ def stub_status(table: Table, table_status: str = "ACTIVE", pitr: str = "ENABLED
     answers = {
         "DescribeTable": {"Table": table_description(table.name, table_status)},
         "DescribeContinuousBackups": {"ContinuousBackupsDescription": {
-            "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr}}},
+            "ContinuousBackupsStatus": "ENABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": pitr}}},
         "DescribeTimeToLive": {"TimeToLiveDescription": {
             "TimeToLiveStatus": ttl, **({"AttributeName": ttl_attribute} if ttl_attribute else {})}},
     }
@@ -160,12 +162,14 @@ def answer(client, operation: str, response: dict | None = None, error: str | No
     concurrently (the status page's panels): each operation has its own answer, whenever it comes.
     """
     from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
 
     def reply(**_):
         if error:
-            return AWSResponse(None, status, {}, None), {"Error": {"Code": error, "Message": message},
-                                                          "ResponseMetadata": {"HTTPStatusCode": status}}
-        return AWSResponse(None, 200, {}, None), {**(response or {}), "ResponseMetadata": {"HTTPStatusCode": 200}}
+            return AWSResponse("", status, HTTPHeaders(), None), {"Error": {"Code": error, "Message": message},
+                                                                  "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("", 200, HTTPHeaders(), None), {**(response or {}),
+                                                            "ResponseMetadata": {"HTTPStatusCode": 200}}
 
     service = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register(f"before-call.{service}.{operation}", reply)

@@ -49,11 +49,12 @@ def link(page: str, rel: str) -> str | None:
 
 def walk(client, url: str, rel: str = "next", limit: int = 500) -> list[tuple[str, list[str]]]:
     """Follow rel links from `url`: (url, row ids) of each page visited."""
-    visited = []
-    while url and len(visited) < limit:
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+    visited: list[tuple[str, list[str]]] = []
+    current: str | None = url
+    while current and len(visited) < limit:
+        response = client.get(current)
+        assert response.status_code == 200, (current, response.status_code)
         text = response.get_data(as_text=True)
-        visited.append((url, row_ids(text)))
-        url = link(text, rel)
+        visited.append((current, row_ids(text)))
+        current = link(text, rel)
     return visited

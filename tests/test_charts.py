@@ -67,6 +67,6 @@ def test_a_series_is_drawn_over_its_whole_window():
     metrics = CapacityMetrics(window, START, START + window.span, [series])
     chart = charts.for_series(series, metrics)
     assert len(coordinates(chart.line)) == 60 and coordinates(chart.line)[-1] == (240, charts.PAD)
-    empty = MetricSeries("ReadThrottleEvents", "ReadThrottleEvents", "Read throttle events", "events", "Sum", True, True,
-                         [])
+    empty = MetricSeries("ReadThrottleEvents", "ReadThrottleEvents", "Read throttle events", "events", "Sum",
+                         True, True, [])
     assert charts.for_series(empty, metrics).line == ""

@@ -28,12 +28,14 @@ def test_first_page_has_no_token_and_an_empty_token_is_the_first_page():
 
 def test_tokens_are_url_safe():
     token = cursors.encode(Position(start_key={"event_id": {"S": "a/b c#d%é"}}, number=2), "scan")
+    assert token is not None
     assert all(ch.isalnum() or ch in "-_." for ch in token)
 
 
 @given(st.integers(min_value=0, max_value=200), st.integers(min_value=0, max_value=255))
 def test_any_tampered_byte_is_refused(index, replacement):
     token = cursors.encode(Position(start_key={"event_id": {"S": "s3-1"}}, number=2), "scan")
+    assert token is not None
     index %= len(token)
     tampered = token[:index] + chr(replacement % 94 + 33) + token[index + 1:]
     if tampered == token:
@@ -67,8 +69,9 @@ def test_following_then_preceding_walks_back_to_the_first_page():
     assert [p.number for p in pages] == list(range(1, 9))
     walked = pages[-1]
     for expected in reversed(pages[:-1]):
-        walked = walked.preceding()
-        assert walked == expected
+        earlier = walked.preceding()
+        assert earlier is not None and earlier == expected
+        walked = earlier
     assert walked.preceding() is None
 
 
@@ -78,7 +81,9 @@ def test_the_trail_is_capped_and_says_so():
         position = position.following({"event_id": {"S": f"s3-{n:016x}"}})
     assert len(position.trail) == MAX_TRAIL and position.truncated
     token = cursors.encode(position, "scan")
+    assert token is not None
     # Small enough for gunicorn's default 4094-byte request line, with room for the rest of the URL.
     assert len(token) < 3500, len(token)
     back = cursors.decode(token, "scan").preceding()
+    assert back is not None
     assert back.start_key == {"event_id": {"S": f"s3-{MAX_TRAIL + 8:016x}"}}

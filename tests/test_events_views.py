@@ -3,6 +3,7 @@ import html
 import json
 import re
 from decimal import Decimal
+from itertools import pairwise
 from urllib.parse import quote
 
 import pytest
@@ -36,7 +37,7 @@ def test_following_next_from_the_first_page_visits_every_item_exactly_once(clien
 def test_prev_from_every_page_shows_the_page_before_it(client, table):
     seed(table, 35)
     pages = walk(client, "/events?limit=5")
-    for (_, earlier_rows), (url, _) in zip(pages, pages[1:]):
+    for (_, earlier_rows), (url, _) in pairwise(pages):
         previous = link(client.get(url).get_data(as_text=True), "prev")
         assert previous is not None
         assert row_ids(client.get(previous).get_data(as_text=True)) == earlier_rows
@@ -64,7 +65,9 @@ def test_each_page_is_exactly_one_read_call(client, table):
         seen.clear()
         page = client.get(url).get_data(as_text=True)
         assert seen == ["Scan"]
-        url = link(page, "next")
+        following = link(page, "next")
+        assert following is not None, "each of the first pages has a next page"
+        url = following
     seen.clear()
     client.get("/events?timestamp=2024-01-01T00:00:00Z&limit=5")
     assert seen == ["Query"]
@@ -81,7 +84,8 @@ def test_the_page_shows_its_cost_and_the_approximate_item_count(client, table):
 def test_a_bad_limit_is_400_with_a_clear_message(offline_client, limit):
     response = offline_client.get(f"/events?limit={limit}")
     assert response.status_code == 400
-    assert error_message(response.get_data(as_text=True)) == f"limit must be a whole number from 1 to 100, not {limit!r}"
+    assert error_message(response.get_data(as_text=True)) \
+        == f"limit must be a whole number from 1 to 100, not {limit!r}"
 
 
 @pytest.mark.parametrize("limit", ["1", "100"])
@@ -145,7 +149,7 @@ def test_timestamp_search_pages_through_a_busy_second_without_scanning(client, t
     assert sorted(ids) == [f"busy-{n:04}" for n in range(23)]
     assert "Scan" not in seen and "Query" in seen
     previous = link(client.get(pages[2][0]).get_data(as_text=True), "prev")
-    assert "timestamp=2024-01-01T12:00:00Z" in previous
+    assert previous is not None and "timestamp=2024-01-01T12:00:00Z" in previous
     assert row_ids(client.get(previous).get_data(as_text=True)) == pages[1][1]
 
 
@@ -172,13 +176,15 @@ def test_an_empty_timestamp_is_the_plain_listing(client, table):
     assert len(row_ids(client.get("/events?timestamp=").get_data(as_text=True))) == 3
 
 
-WEIRD_IDS = ["a/b/c", "line\nbreak", "tab\there", "/leading", "trailing/", "double//slash", "with space", "hash#tag", "100%", "%2F", "ünïcødé ✓ 事件",
-             "q?x=1&y=2", "new-ish", "dots.and..dots", "+plus+"]
+WEIRD_IDS = ["a/b/c", "line\nbreak", "tab\there", "/leading", "trailing/", "double//slash", "with space", "hash#tag",
+             "100%", "%2F", "ünïcødé ✓ 事件", "q?x=1&y=2", "new-ish", "dots.and..dots", "+plus+"]
 
 
 def shown_event_id(page: str) -> str:
     """The id in the heading of an event's page, exactly as it stands in its data-event-id."""
-    return html.unescape(re.search(r'<code data-event-id="([^"]*)"', page).group(1))
+    match = re.search(r'<code data-event-id="([^"]*)"', page)
+    assert match, "the page has no event id heading"
+    return html.unescape(match.group(1))
 
 
 @pytest.mark.parametrize("event_id", WEIRD_IDS)
@@ -212,7 +218,8 @@ def test_unknown_id_is_404(client, table):
 def test_detail_renders_every_type_exactly(client, table):
     put_items(table, [{
         "event_id": "typed", "timestamp": "2024-01-01T00:00:00Z",
-        "big": Decimal("12345678901234567890123456789012345678"), "small": Decimal("-0.000000000000000000000000000000000001"),
+        "big": Decimal("12345678901234567890123456789012345678"),
+        "small": Decimal("-0.000000000000000000000000000000000001"),
         "blob": b"\x00\x01\xfe", "flag": True, "nothing": None, "empty": "", "names": {"x", "y"},
         "nums": {Decimal("1"), Decimal("2.50")}, "blobs": {b"ab"}, "map": {"inner": {"deep": [Decimal("3"), "s"]}},
         "list": [True, None], "empty_map": {}, "empty_list": [],
@@ -228,11 +235,13 @@ def test_detail_renders_every_type_exactly(client, table):
         assert fact(page, f'attribute="{name}"') == f"{name} {shown}"
     # A set keeps the order DynamoDB returns its members in, which Python's set hashing decides here.
     for name, tag, members in (("names", "SS", {"x", "y"}), ("nums", "NS", {"1", "2.50"})):
-        shown_name, shown_tag, *shown = fact(page, f'attribute="{name}"').split()
-        assert (shown_name, shown_tag) == (name, tag) and sorted(shown) == sorted(members)
+        shown_name, shown_tag, *shown_members = fact(page, f'attribute="{name}"').split()
+        assert (shown_name, shown_tag) == (name, tag) and sorted(shown_members) == sorted(members)
     assert fact(page, 'attribute="map"').startswith("map M Map · 1 entry")
     assert fact(page, 'attribute="list"') == "list L List · 2 items BOOL true NULL null"
-    raw = json.loads(html.unescape(re.search(r'<code id="raw-json">(.*?)</code>', page, re.S).group(1)))
+    raw_json = re.search(r'<code id="raw-json">(.*?)</code>', page, re.S)
+    assert raw_json, "the page shows the item's raw DynamoDB JSON"
+    raw = json.loads(html.unescape(raw_json.group(1)))
     assert raw["big"] == {"N": "12345678901234567890123456789012345678"}  # raw DynamoDB JSON keeps the digits
 
 

@@ -8,8 +8,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 
 import pytest
@@ -28,24 +32,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+@dataclass(frozen=True)
+class Server:
+    """A started server and the file its output goes to, read back when it fails to come up."""
+    process: subprocess.Popen[str]
+    log: IO[str]
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+
+@contextmanager
+def serve(command: list[str], env: dict[str, str]) -> Iterator[Server]:
     """Start a server whose log goes to a file: a pipe nobody reads fills up and blocks it mid-request."""
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    process.log = log
-    return process
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        try:
+            yield Server(process, log)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
-def server_log(process: subprocess.Popen) -> str:
-    process.log.seek(0)
-    return process.log.read()
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def wait_until_up(url: str, server: Server, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {server_log(process)}")
+        if server.process.poll() is not None:
+            raise AssertionError(f"server exited with {server.process.returncode}: {server.output()}")
         try:
             requests.get(url, timeout=2)
             return
@@ -86,13 +100,11 @@ def seeded_table(moto_endpoint: str) -> str:
 def flask_run(moto_endpoint: str, seeded_table: str):
     """`flask --app wsgi:app run` pointed at another endpoint and table through the environment."""
     port = free_port()
-    process = serve([str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
-                    environment(moto_endpoint, seeded_table))
     url = f"http://127.0.0.1:{port}"
-    wait_until_up(url + "/healthz", process)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with serve([str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
+               environment(moto_endpoint, seeded_table)) as server:
+        wait_until_up(url + "/healthz", server)
+        yield url
 
 
 def test_paging_over_http_visits_all_400_events_once(flask_run):
@@ -161,18 +173,14 @@ def test_status_and_health_over_http(flask_run, seeded_table):
 
 def test_pointed_at_a_missing_table_pages_answer_503(moto_endpoint):
     port = free_port()
-    process = serve([str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
-                    environment(moto_endpoint, "nobody-made-this-events"))
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/", process)
+    with serve([str(BIN / "flask"), "--app", "wsgi:app", "run", "--port", str(port), "--no-reload"],
+               environment(moto_endpoint, "nobody-made-this-events")) as server:
+        wait_until_up(url + "/", server)
         assert requests.get(url + "/healthz", timeout=10).status_code == 503
         response = requests.get(url + "/events", timeout=10)
         assert response.status_code == 503
         assert error_message(response.text).startswith("table nobody-made-this-events was not found at ")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_without_secret_key_the_app_refuses_to_start(moto_endpoint):
@@ -184,11 +192,10 @@ def test_without_secret_key_the_app_refuses_to_start(moto_endpoint):
 
 def test_gunicorn_serves_wsgi_app(moto_endpoint, seeded_table):
     port = free_port()
-    process = serve([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                     "wsgi:app"], environment(moto_endpoint, seeded_table))
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/healthz", process)
+    with serve([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                "wsgi:app"], environment(moto_endpoint, seeded_table)) as server:
+        wait_until_up(url + "/healthz", server)
         # Deep in the table the cursor carries the full trail back (100 pages): it must still fit
         # through gunicorn's request line, and so must prev from there.
         nxt, visited = "/events?limit=1", []
@@ -196,14 +203,14 @@ def test_gunicorn_serves_wsgi_app(moto_endpoint, seeded_table):
             response = requests.get(url + nxt, timeout=10)
             assert response.status_code == 200, len(nxt)
             visited.append(row_ids(response.text))
-            nxt = link(response.text, "next")
+            following = link(response.text, "next")
+            assert following is not None, "110 one-event pages into 400 events, there is always a next page"
+            nxt = following
         assert len(nxt) > 1500
         previous = link(response.text, "prev")
+        assert previous is not None
         assert row_ids(requests.get(url + previous, timeout=10).text) == visited[-2]
         assert requests.get(url + "/events/new", timeout=10).status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_make_run_entry_point_serves_local_demo_data():
@@ -211,10 +218,9 @@ def test_make_run_entry_point_serves_local_demo_data():
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.pop("SECRET_KEY", None)
-    process = serve([sys.executable, "-m", "dashboard.local", "--port", str(port), "--events", "2000"], env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/healthz", process, seconds=120)
+    with serve([sys.executable, "-m", "dashboard.local", "--port", str(port), "--events", "2000"], env) as server:
+        wait_until_up(url + "/healthz", server, seconds=120)
         page = requests.get(url + "/events", timeout=10).text
         assert "Local demo data" in page and len(row_ids(page)) == 25
         status = requests.get(url + "/api/status", timeout=10).json()
@@ -222,9 +228,6 @@ def test_make_run_entry_point_serves_local_demo_data():
         assert status["billing_mode"] == "PAY_PER_REQUEST" and status["pitr"]["status"] == "ENABLED"
         busy = requests.get(url + "/api/events", params={"limit": 100}, timeout=10).json()
         assert busy["next_cursor"]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_a_stand_in_endpoint_needs_no_region_or_credentials(moto_endpoint, seeded_table):

@@ -24,8 +24,8 @@ def scan_ids(table):
 def test_the_form_is_prefilled_with_a_fresh_id_and_now(offline_client):
     first = offline_client.get("/events/new").get_data(as_text=True)
     second = offline_client.get("/events/new").get_data(as_text=True)
-    ids = [re.search(r'<input[^>]*name="event_id"[^>]*value="(test-[0-9a-f-]{36})"', page).group(1)
-           for page in (first, second)]
+    ids = [field_value(page, "event_id") for page in (first, second)]
+    assert all(re.fullmatch(r"test-[0-9a-f-]{36}", event_id) for event_id in ids), ids
     assert ids[0] != ids[1]
     assert re.search(r'name="timestamp"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"', first)
     assert re.search(r'<input[^>]*name="event_type"[^>]*value="test"', first)
@@ -151,14 +151,16 @@ def test_a_backend_failure_on_insert_is_503_and_keeps_what_was_typed(client, tab
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert 'value="kept-id"' in page and 'value="kept-source"' in page
-    assert fact(page, "backend-error").startswith("DynamoDB answered with an error (InternalServerError): no dynamodb:PutItem")
+    assert fact(page, "backend-error").startswith(
+        "DynamoDB answered with an error (InternalServerError): no dynamodb:PutItem")
     assert client.post("/events", data=form).status_code == 303
     assert scan_ids(table) == ["kept-id"]
 
 
-def field_value(page: str, name: str) -> str | None:
+def field_value(page: str, name: str) -> str:
     match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
-    return match.group(1) if match else None
+    assert match, f"the form has no {name} field with a value"
+    return match.group(1)
 
 
 def test_a_time_left_untouched_is_the_time_of_submitting(client, table, monkeypatch):

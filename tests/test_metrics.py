@@ -22,7 +22,7 @@ NOW = datetime.now(UTC).replace(second=30, microsecond=0)
 RECENT, HOURS_AGO, DAYS_AGO = NOW - timedelta(minutes=10), NOW - timedelta(hours=3), NOW - timedelta(days=2)
 
 # (scope, series key) -> {window: (latest, peak, total)} as the page prints them.
-EXPECTED = {
+EXPECTED: dict[tuple[str, str], dict[str, tuple[str, str, str | None]]] = {
     ("table", "ConsumedReadCapacityUnits"): {"1h": ("30", "30", "30"), "24h": ("30", "120", "150"),
                                              "7d": ("30", "500", "650")},
     ("table", "ThrottledRequests"): {"1h": ("—", "—", "0"), "24h": ("7", "7", "7"), "7d": ("7", "7", "7")},
@@ -37,7 +37,8 @@ def samples() -> list[MetricSample]:
     return [
         # Two values in one minute: a period's Sum adds them.
         MetricSample("ConsumedReadCapacityUnits", RECENT, 10), MetricSample("ConsumedReadCapacityUnits", RECENT, 20),
-        MetricSample("ConsumedReadCapacityUnits", HOURS_AGO, 120), MetricSample("ConsumedReadCapacityUnits", DAYS_AGO, 500),
+        MetricSample("ConsumedReadCapacityUnits", HOURS_AGO, 120),
+        MetricSample("ConsumedReadCapacityUnits", DAYS_AGO, 500),
         # Reported per operation; the panel adds the operations into one series.
         MetricSample("ThrottledRequests", HOURS_AGO, 2, operation="Query"),
         MetricSample("ThrottledRequests", HOURS_AGO, 5, operation="Scan"),
@@ -50,7 +51,7 @@ def samples() -> list[MetricSample]:
     ]
 
 
-def open_table(endpoint: str, **overrides: object) -> tuple[str, object]:
+def open_table(endpoint: str, **overrides: object) -> tuple[str, Table]:
     name = unique_table()
     table = Table.open(settings_for(name, endpoint, **overrides))
     admin(table).create_table()
@@ -78,10 +79,12 @@ def figures(page: str, scope: str) -> dict[str, tuple[str, str, str | None]]:
     """(latest, peak, total) of each series card in one group of the panel, as data attributes carry them."""
     group = re.search(rf'<ul class="metrics"[^>]*data-scope="{scope}">(.*?)</ul>', page, re.S)
     assert group, f"the metrics panel has a {scope} group"
-    found = {}
+    found: dict[str, tuple[str, str, str | None]] = {}
     for key, card in re.findall(r'<figure[^>]*data-series="([^"]+)"(.*?)</figure>', group.group(1), re.S):
-        value = {name: re.search(rf'data-{name}="([^"]*)"', card) for name in ("latest", "peak", "total")}
-        found[key] = tuple(html.unescape(match.group(1)) if match else None for match in value.values())
+        latest, peak, total = (re.search(rf'data-{name}="([^"]*)"', card) for name in ("latest", "peak", "total"))
+        assert latest and peak, f"the {key} card shows its latest and peak"
+        found[key] = (html.unescape(latest.group(1)), html.unescape(peak.group(1)),
+                      html.unescape(total.group(1)) if total else None)
     return found
 
 
@@ -270,7 +273,8 @@ def test_more_queries_than_one_call_takes_are_split_across_calls(table, monkeypa
     monkeypatch.setattr(metrics_module, "MAX_QUERIES_PER_CALL", 10)
     sizes = []
     table.clients.cloudwatch.meta.events.register(
-        "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: sizes.append(len(params["MetricDataQueries"])))
+        "provide-client-params.cloudwatch.GetMetricData",
+        lambda params, **_: sizes.append(len(params["MetricDataQueries"])))
     table.status.metrics.read(metrics_module.WINDOWS["1h"])
     assert sizes == [10, 10, 2]
 

@@ -34,7 +34,9 @@ def test_status_page_shows_every_panel(client, table):
     assert fact(page, "pitr-status") == "ENABLED"
     assert re.search(r'<dt>Earliest restorable</dt><dd><time datetime="[^"]+">', panel(page, "pitr"))
     assert fact(page, "sse").startswith("ENABLED") and fact(page, "ttl") == "DISABLED"
-    raw = re.search(r'<details class="raw-toggle">\s*<summary>Raw DescribeTable</summary>.*?<code>(.*?)</code>', page, re.S)
+    raw = re.search(r'<details class="raw-toggle">\s*<summary>Raw DescribeTable</summary>.*?<code>(.*?)</code>',
+                    page, re.S)
+    assert raw, "the status page shows the raw DescribeTable answer"
     assert json.loads(html.unescape(raw.group(1)))["TableName"] == table.name
 
 
@@ -43,7 +45,8 @@ def test_pitr_off_is_flagged(client, table):
         TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
     page = client.get("/status").get_data(as_text=True)
     assert fact(page, "pitr-status") == "DISABLED"
-    assert findings(page) == [("warn", "Point-in-time recovery is off: the table cannot be restored to a recent second")]
+    assert findings(page) == [
+        ("warn", "Point-in-time recovery is off: the table cannot be restored to a recent second")]
 
 
 def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
@@ -56,7 +59,8 @@ def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3})
     scaling = boto3.client("application-autoscaling")
     scaling.register_scalable_target(ServiceNamespace="dynamodb", ResourceId="table/prov-events",
-                                     ScalableDimension="dynamodb:table:ReadCapacityUnits", MinCapacity=5, MaxCapacity=50)
+                                     ScalableDimension="dynamodb:table:ReadCapacityUnits",
+                                     MinCapacity=5, MaxCapacity=50)
     app = create_app(settings_for("prov-events"))
     page = app.test_client().get("/status").get_data(as_text=True)
     assert fact(page, "billing-mode") == "Provisioned"

@@ -35,7 +35,8 @@ def test_enabling_pitr_waits_while_backups_are_still_being_set_up(table, monkeyp
     stubber = Stubber(table.clients.dynamodb)
     for _ in range(2):
         stubber.add_client_error("update_continuous_backups", "ContinuousBackupsUnavailableException", "not yet")
-    stubber.add_response("update_continuous_backups", {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}})
+    stubber.add_response("update_continuous_backups",
+                         {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}})
     with stubber:
         admin(table).enable_pitr()
     stubber.assert_no_pending_responses()

@@ -10,8 +10,6 @@ from urllib.parse import quote, urlencode
 
 from playwright.sync_api import expect
 
-from tests.conftest import BURST, BURST_SIZE, DEMO_DAY  # noqa: F401 (re-exported for the browser tests)
-
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 REPO = Path(__file__).resolve().parents[2]

@@ -14,6 +14,7 @@ from datetime import UTC, date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import ConsoleMessage
 
 from tests.browser.browsing import LAPTOP
 
@@ -40,6 +41,11 @@ class Watch:
     page_errors: list[str] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     expected: list[re.Pattern[str]] = field(default_factory=list)
+
+    def console_error(self, message: ConsoleMessage) -> None:
+        """Keep the text of a console message if it is an error (the context's "console" event)."""
+        if message.type == "error":
+            self.console_errors.append(message.text)
 
     def expect_console_error(self, pattern: str) -> None:
         """A console error this test provokes on purpose (such as the browser's note on a 400)."""
@@ -128,7 +134,7 @@ def new_context(browser, base_url: str) -> Iterator[Callable[..., object]]:
         context = browser.new_context(base_url=origin, **options)
         context.set_default_timeout(10_000)
         watch = Watch(origin=origin)
-        context.on("console", lambda message: message.type == "error" and watch.console_errors.append(message.text))
+        context.on("console", watch.console_error)
         context.on("weberror", lambda error: watch.page_errors.append(str(error.error)))
         context.on("request", lambda request: watch.requests.append((request.method, request.url)))
         if options.get("java_script_enabled", True):

@@ -11,7 +11,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, QUIET, event_path, phone, search
+from tests.browser.browsing import QUIET, event_path, phone, search
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 
@@ -110,7 +111,8 @@ def show_search_error(page, _):
 
 STATES = {
     "list": show_list, "next-page": show_next_page, "search": show_search, "empty-search": show_empty_search,
-    "detail": show_detail, "status": show_status, "capacity": show_capacity, "form": show_form, "form-errors": show_form_with_errors,
+    "detail": show_detail, "status": show_status, "capacity": show_capacity, "form": show_form,
+    "form-errors": show_form_with_errors,
     "form-conflict": show_form_conflict, "inserted": show_inserted, "not-found": show_not_found,
     "search-error": show_search_error,
 }

@@ -6,7 +6,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, QUIET, event_path, phone
+from tests.browser.browsing import QUIET, event_path, phone
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, event_path, row_ids
+from tests.browser.browsing import event_path, row_ids
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,8 @@ def tab_to(page, selector: str, backwards: bool = False, limit: int = 120) -> No
 def assert_focus_visible(page) -> None:
     outline = page.evaluate("""() => { const style = getComputedStyle(document.activeElement);
                                        return [style.outlineStyle, style.outlineWidth]; }""")
-    assert outline[0] != "none" and outline[1] != "0px", f"no visible focus on {page.evaluate('document.activeElement.outerHTML.slice(0, 80)')}"
+    assert outline[0] != "none" and outline[1] != "0px", \
+        f"no visible focus on {page.evaluate('document.activeElement.outerHTML.slice(0, 80)')}"
 
 
 def test_slash_focuses_the_search_box_and_enter_searches(page):

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, event_path, phone, row_ids
+from tests.browser.browsing import event_path, phone, row_ids
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,8 @@ import struct
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, LAPTOP, REPO, SCREENSHOTS, event_path, phone
+from tests.browser.browsing import LAPTOP, REPO, SCREENSHOTS, event_path, phone
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +43,8 @@ def test_screenshots_of_the_capacity_panel(new_context, scheme, device):
     page.goto("/status?window=7d")
     panel = page.locator("[data-panel=metrics]")
     # The demo's throttled burst is drawn: a line, in the throttle colour, for the write throttle events.
-    expect(panel.locator("[data-scope=table] [data-series=WriteThrottleEvents] svg path.sparkline-line")).to_have_count(1)
+    line = panel.locator("[data-scope=table] [data-series=WriteThrottleEvents] svg path.sparkline-line")
+    expect(line).to_have_count(1)
     page.mouse.move(0, 0)
     name = "status-capacity" + ("" if device == "desktop" else "-phone") + ("" if scheme == "light" else "-dark")
     data = panel.screenshot(path=str(SCREENSHOTS / f"{name}.png"), caret="initial")

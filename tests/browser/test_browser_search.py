@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, BURST_SIZE, QUIET, row_ids, same_document, search, set_marker
+from tests.browser.browsing import QUIET, row_ids, same_document, search, set_marker
+from tests.conftest import BURST, BURST_SIZE
 
 pytestmark = pytest.mark.browser
 PAGE_SIZE = 25  # the listing's default

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import BURST, QUIET, api_get, event_path, on_page, row_ids
+from tests.browser.browsing import QUIET, api_get, event_path, on_page, row_ids
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 
