@@ -91,6 +91,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
         ago=present.ago,
         lag=present.lag,
         type_tag=present.type_tag,
+        breakable=present.breakable,
         level=health.level,
         dimension=health.dimension_label,
     )

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import base64
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import simplejson
+from markupsafe import Markup, escape
 
 from . import times
 
@@ -142,6 +144,12 @@ def lag(event_values: dict[str, Any]) -> str:
     if times.whole_seconds(start) and times.whole_seconds(end):
         return "< 1 s" if seconds == 0 else human_duration(round(seconds))
     return human_duration(seconds)
+
+
+def breakable(text: str) -> Markup:
+    """An ARN or key id that may break only after its ':' and '/' separators, never inside a word."""
+    return Markup("").join(Markup("{}<wbr>").format(part) if part in ":/" else escape(part)
+                           for part in re.split(r"([:/])", str(text)))
 
 
 def type_tag(typed: dict[str, Any]) -> str:

@@ -23,3 +23,8 @@ def test_a_list_row_of_whole_second_timestamps_shows_no_milliseconds(client, tab
                        "processed_at": "2024-01-01T00:00:00Z"}])
     page = client.get("/events").get_data(as_text=True)
     assert "&lt; 1 s" in page and " ms<" not in page
+
+
+def test_an_arn_breaks_only_after_its_separators_and_stays_escaped():
+    shown = present.breakable("arn:aws:dynamodb:eu-west-1:123:table/<x>&y")
+    assert str(shown) == "arn:<wbr>aws:<wbr>dynamodb:<wbr>eu-west-1:<wbr>123:<wbr>table/<wbr>&lt;x&gt;&amp;y"
