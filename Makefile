@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser bench clean
+.PHONY: run test test-unit test-browser bench bench-quick clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ test-unit: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
-bench: $(STAMP)  ## what a page costs the dashboard itself; results in bench/results/
+# dynalite, the DynamoDB stand-in the benchmark measures on: exactly the versions in bench/package-lock.json.
+BENCH_NODE := bench/node_modules/.package-lock.json
+$(BENCH_NODE): bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
+bench: $(STAMP) $(BENCH_NODE)  ## what each page costs the dashboard over its DynamoDB calls, on dynalite: bench/RESULTS.md
 	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)  ## the benchmark in miniature, as tests/test_bench.py runs it: shape, not speed
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output
