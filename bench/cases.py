@@ -88,6 +88,7 @@ class Case:
     path: str
     raw: Callable[[], Any]
     client: PageClient  # the gunicorn serving this case's table
+    server_cpu_ns: Callable[[], int]  # CPU time of that gunicorn's workers so far
     rows: int | None = None  # rows the page must show
     verify: Callable[[Answer], str | None] | None = None  # what else the page must show
 
@@ -161,31 +162,31 @@ def range_offered(client: PageClient) -> bool:
     return bool(items) and all(RANGE[0] <= str(item.get("timestamp", "")) <= RANGE[1] for item in items)
 
 
-def build(client: PageClient, raw: Raw, deep: tuple[int, ...]) -> list[Case]:
+def build(client: PageClient, cpu: Callable[[], int], raw: Raw, deep: tuple[int, ...]) -> list[Case]:
     """Every measured page; deep pages and the detail id are looked up on the table as loaded now."""
     pages = deep_pages(client, raw, deep)
     event_id = detail_id(raw)
     busy = quote(BUSY_SECOND)
     cases = [
-        Case("list_25", "list, 25 rows", "list", "/events?limit=25", lambda: raw.scan(25), client, rows=25),
-        Case("list_100", "list, 100 rows", "list", "/events?limit=100", lambda: raw.scan(100), client, rows=100),
+        Case("list_25", "list, 25 rows", "list", "/events?limit=25", lambda: raw.scan(25), client, cpu, rows=25),
+        Case("list_100", "list, 100 rows", "list", "/events?limit=100", lambda: raw.scan(100), client, cpu, rows=100),
     ]
     for number in deep:
         path, key = pages[number]
         cases.append(Case(f"page_{number}", f"list page {number} (25 rows)", "deep", path,
-                          lambda key=key: raw.scan(25, key), client, rows=25))
+                          lambda key=key: raw.scan(25, key), client, cpu, rows=25))
     cases += [
         Case("detail", "event detail", "detail", f"/events/{quote(event_id, safe='')}", lambda: raw.get(event_id),
-             client),
+             client, cpu),
         Case("search_25", "timestamp search, 25 rows", "search", f"/events?timestamp={busy}&limit=25",
-             lambda: raw.query_second(BUSY_SECOND, 25), client, rows=25),
+             lambda: raw.query_second(BUSY_SECOND, 25), client, cpu, rows=25),
         Case("search_100", "timestamp search, 100 rows", "search", f"/events?timestamp={busy}&limit=100",
-             lambda: raw.query_second(BUSY_SECOND, 100), client, rows=100),
+             lambda: raw.query_second(BUSY_SECOND, 100), client, cpu, rows=100),
     ]
     if range_offered(client):
         span = RANGE_QUERY.format(start=quote(RANGE[0]), end=quote(RANGE[1]))
         for limit in (25, 100):
             cases.append(Case(f"range_{limit}", f"range search, {limit} rows", "range", f"/events?{span}&limit={limit}",
-                              lambda limit=limit: raw.range_seconds(*RANGE, limit), client, rows=limit))
-    cases.append(Case("status", "status page", "status", "/status", raw.status, client, verify=check_status))
+                              lambda limit=limit: raw.range_seconds(*RANGE, limit), client, cpu, rows=limit))
+    cases.append(Case("status", "status page", "status", "/status", raw.status, client, cpu, verify=check_status))
     return cases

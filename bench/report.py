@@ -54,7 +54,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             budget = _budget(name, page["kind"])
             if budget is not None:
                 verdicts.append(_verdict(f"{page['label']}: page − raw p50 ≤ {budget:g} ms ({tag})",
-                                         f"{page['added_p50_ms']:.2f} ms", page["added_p50_ms"] <= budget))
+                                         f"{page['added_p50_ms']:.2f} ms (CPU {page['added_cpu_p50_ms']:+.2f} ms)",
+                                         page["added_p50_ms"] <= budget))
             if page["kind"] == "status":
                 p50 = page["page"]["p50_ms"]
                 verdicts.append(_verdict(f"status page p50 ≤ {STATUS_BUDGET_MS:g} ms in all ({tag})", f"{p50:.2f} ms",
@@ -111,15 +112,18 @@ def _ms(summary: dict[str, Any], key: str) -> str:
 
 
 def pages_table(pages: dict[str, Any], counted: bool = True) -> list[str]:
-    head = "| page | raw p50 ms | page p50 / p95 ms | page − raw ms |" + (" calls |" if counted else "") + " HTML |"
-    lines = [head, "|---|---:|---:|---:|" + ("---|" if counted else "") + "---:|"]
+    head = ("| page | raw p50 ms | page p50 / p95 ms | page − raw ms |" + (" calls |" if counted else "")
+            + " CPU: page − raw ms | HTML |")
+    lines = [head, "|---|---:|---:|---:|" + ("---|" if counted else "") + "---:|---:|"]
     for page in pages.values():
         line = (f"| {page['label']} | {_ms(page['raw'], 'p50_ms')} | {_ms(page['page'], 'p50_ms')} / "
                 f"{_ms(page['page'], 'p95_ms')} | {page['added_p50_ms']:+.1f} |")
         if counted:
             calls = page.get("calls") or {}
             line += f" {calls.get('calls', '—')} ({_ops(calls.get('operations', {}))}) |"
-        lines.append(line + f" {page['bytes'] / 1024:.0f} KB |")
+        cpu = (f"{page['page_cpu']['p50_ms']:.1f} − {page['raw_cpu']['p50_ms']:.1f} = {page['added_cpu_p50_ms']:+.1f}"
+               if "added_cpu_p50_ms" in page else "—")
+        lines.append(line + f" {cpu} | {page['bytes'] / 1024:.0f} KB |")
     return lines
 
 

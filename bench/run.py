@@ -148,6 +148,9 @@ def page_figures(case: cases.Case, timed: dict[str, Any], calls: dict[str, Any] 
         "path": case.path if len(case.path) < 120 else case.path[:117] + "...",
         "raw": timed["raw"], "page": timed["page"], "bytes": timed["bytes"],
         "added_p50_ms": round(timed["page"]["p50_ms"] - timed["raw"]["p50_ms"], 2),
+        # the same, in CPU time: the workers' for the page, the benchmark thread's for the raw call
+        "raw_cpu": timed["raw_cpu"], "page_cpu": timed["page_cpu"],
+        "added_cpu_p50_ms": round(timed["page_cpu"]["p50_ms"] - timed["raw_cpu"]["p50_ms"], 2),
         "calls": calls, "problems": timed["problems"],
     }
 
@@ -161,7 +164,7 @@ def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tupl
     served = serve_tables(stack, backend, sizes, proxy)
     for one in served:
         log(f"{one.items:,} events: collecting the URLs of pages {', '.join(map(str, deep))} by following rel=next")
-        one.cases = cases.build(one.client, one.raw, deep)
+        one.cases = cases.build(one.client, one.direct.workers_cpu_ns, one.raw, deep)
         # Both workers see every page before anything is timed or weighed.
         timing.load(one.direct.port, [case.path for case in one.cases], plan.load_threads,
                     max(plan.load_seconds / 4, 0.5))

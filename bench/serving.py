@@ -59,6 +59,23 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_ns(pids: list[int]) -> int:
+    """Time on a CPU, in ns, of every thread of these processes (/proc/PID/task/TID/schedstat):
+    unlike wall-clock time it leaves out waiting for a core that other work holds."""
+    total = 0
+    for pid in pids:
+        try:
+            threads = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                total += int((thread / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -80,6 +97,7 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], workers: int = 2) -> None:
         self.port = free_port()
         self.workers = workers
+        self.pids: list[int] = []  # the workers, once up
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
@@ -99,6 +117,7 @@ class Gunicorn:
                 status = connection.getresponse().status
                 connection.close()
                 if status == 200 and len(self.worker_pids()) == self.workers:
+                    self.pids = self.worker_pids()
                     return self
             except OSError:
                 pass
@@ -115,6 +134,9 @@ class Gunicorn:
     def worker_rss_mb(self) -> dict[int, float]:
         """Resident memory of each worker, from /proc (the master serves no pages)."""
         return {pid: round(mb, 1) for pid in self.worker_pids() if (mb := rss_mb(pid)) is not None}
+
+    def workers_cpu_ns(self) -> int:
+        return cpu_ns(self.pids)
 
     def stop(self) -> None:
         stop_process(self.process, seconds=20)

@@ -81,36 +81,48 @@ def summary(samples: list[float]) -> dict[str, float | int]:
 
 
 def interleaved(cases: list[Any], repetitions: int, warmup: int) -> list[dict[str, Any]]:
-    """For each case (in order): {"raw": summary, "page": summary, "bytes": ..., "problems": [...]}.
+    """For each case (in order): wall-clock and CPU summaries of the raw call(s) and of the page.
 
     A case has .raw() (the same DynamoDB calls, straight through boto3), .client (a PageClient),
-    .path and .check(answer) -> a problem or None. Every round visits every case in a fresh
-    shuffled order, so no case always follows the same neighbour; warm-up rounds are not kept.
+    .server_cpu_ns() (CPU time of the workers serving it), .path and .check(answer) -> a problem or
+    None. Every round visits every case in a fresh shuffled order, so no case always follows the
+    same neighbour; warm-up rounds are not kept.
     """
-    raw: list[list[float]] = [[] for _ in cases]
-    page: list[list[float]] = [[] for _ in cases]
+    samples: list[dict[str, list[float]]] = [{"raw": [], "page": [], "raw_cpu": [], "page_cpu": []} for _ in cases]
     problems: list[list[str]] = [[] for _ in cases]
     sizes = [0] * len(cases)
     order = list(range(len(cases)))
+
+    def page_request(case: Any) -> tuple[Answer, float]:
+        before = case.server_cpu_ns()
+        answer = case.client.get(case.path)
+        return answer, (case.server_cpu_ns() - before) / 1e6
+
+    def raw_call(case: Any) -> tuple[float, float]:
+        cpu_before = time.thread_time_ns()
+        wall = timed(case.raw)
+        return wall, (time.thread_time_ns() - cpu_before) / 1e6
+
     for round_number in range(warmup + repetitions):
         random.Random(round_number).shuffle(order)
         for index in order:
             case = cases[index]
             if round_number % 2 == 0:
-                raw_ms = timed(case.raw)
-                answer = case.client.get(case.path)
+                raw_ms, raw_cpu_ms = raw_call(case)
+                answer, page_cpu_ms = page_request(case)
             else:
-                answer = case.client.get(case.path)
-                raw_ms = timed(case.raw)
+                answer, page_cpu_ms = page_request(case)
+                raw_ms, raw_cpu_ms = raw_call(case)
             problem = case.check(answer)
             if problem and len(problems[index]) < 3:
                 problems[index].append(problem)
             sizes[index] = len(answer.body.encode())
             if round_number >= warmup:
-                raw[index].append(raw_ms)
-                page[index].append(answer.ms)
-    return [{"raw": summary(raw[i]), "page": summary(page[i]), "bytes": sizes[i], "problems": problems[i]}
-            for i in range(len(cases))]
+                for name, value in (("raw", raw_ms), ("page", answer.ms), ("raw_cpu", raw_cpu_ms),
+                                    ("page_cpu", page_cpu_ms)):
+                    samples[index][name].append(value)
+    return [{**{name: summary(values) for name, values in samples[i].items()}, "bytes": sizes[i],
+             "problems": problems[i]} for i in range(len(cases))]
 
 
 def load(port: int, paths: list[str], threads: int, seconds: float) -> dict[str, Any]:

@@ -40,6 +40,7 @@ def test_quick_mode_measures_every_page_at_both_table_sizes(quick: tuple[dict, s
             assert page["raw"]["n"] == page["page"]["n"] == 3, name
             assert page["page"]["p50_ms"] > 0 and page["raw"]["p50_ms"] > 0
             assert page["added_p50_ms"] == pytest.approx(page["page"]["p50_ms"] - page["raw"]["p50_ms"], abs=0.02)
+            assert page["page_cpu"]["n"] == page["raw_cpu"]["n"] == 3 and page["page_cpu"]["p50_ms"] > 0
 
 
 def test_list_search_and_detail_pages_make_exactly_one_call_at_the_wire(quick: tuple[dict, str]) -> None:
@@ -68,7 +69,7 @@ def test_quick_mode_reports_load_memory_and_verdicts(quick: tuple[dict, str]) ->
         assert {"boot", "warm", "end"} <= set(memory)
         assert len(memory["warm"]) == 2 and all(mb > 0 for mb in memory["end"].values())
     assert result["targets"] and all(isinstance(verdict["pass"], bool) for verdict in result["targets"])
-    assert "| page | raw p50 ms | page p50 / p95 ms | page − raw ms | calls | HTML |" in stdout
+    assert "| page | raw p50 ms | page p50 / p95 ms | page − raw ms | calls | CPU: page − raw ms | HTML |" in stdout
     assert "targets pass." in stdout
 
 
