@@ -10,41 +10,61 @@ from __future__ import annotations
 import cProfile
 import pstats
 import sys
+import sysconfig
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .serving import REGION, SECRET_KEY
 
-# (what, file path ending, function): cumulative time per request of each, where the dashboard spends it.
-BREAKDOWN = (
-    ("whole request inside Flask", "flask/app.py", "wsgi_app"),
-    ("the DynamoDB call through botocore (waiting for the backend included)", "botocore/client.py", "_make_api_call"),
-    ("  of which waiting on the socket", "~", "<method 'recv_into' of '_socket.socket' objects>"),
-    ("  of which botocore parsing the response", "botocore/parsers.py", "parse"),
-    ("rendering the page (Jinja, render_template)", "flask/templating.py", "render_template"),
-    ("  of which typed items -> Python values (TypeDeserializer)", "boto3/dynamodb/types.py", "deserialize"),
-    ("  of which url_for (a link per row)", "flask/app.py", "url_for"),
-    ("  of which HTML escaping (markupsafe)", "markupsafe/__init__.py", "escape"),
-    ("  of which the cell/human_bytes/ago/lag filters", "dashboard/present.py", ("cell", "human_bytes", "ago", "lag")),
-    ("signing page cursors (itsdangerous)", "dashboard/cursors.py", "encode"),
-    ("item count (DescribeTable, cached a minute)", "dashboard/store", "approximate_count"),
+
+@dataclass(frozen=True)
+class Part:
+    """One place the time goes: the functions (by file path ending and name) whose cumulative time it is."""
+
+    what: str
+    ending: str
+    names: tuple[str, ...]
+    within: str = ""  # "call" or "render": the larger part this one is a piece of
+
+
+RENDER = "rendering the page (render_template)"
+PARTS = (
+    Part("whole request inside Flask", "flask/app.py", ("wsgi_app",)),
+    Part("the DynamoDB call through botocore (waiting for the backend included)", "botocore/client.py",
+         ("_make_api_call",)),
+    Part("waiting on the socket", "~", ("<method 'recv_into' of '_socket.socket' objects>",), "call"),
+    Part("botocore parsing the response", "botocore/parsers.py", ("parse",), "call"),
+    Part(RENDER, "flask/templating.py", ("render_template",)),
+    Part("typed items -> Python values (TypeDeserializer)", "boto3/dynamodb/types.py", ("deserialize",), "render"),
+    Part("url_for (a detail link per row)", "flask/app.py", ("url_for",), "render"),
+    Part("HTML escaping (markupsafe)", "markupsafe/__init__.py", ("escape",), "render"),
+    Part("the cell/human_bytes/ago/lag filters", "dashboard/present.py", ("cell", "human_bytes", "ago", "lag"), "render"),
+    Part("reading the page cursor (itsdangerous)", "dashboard/cursors.py", ("decode",)),
+    Part("signing the next/previous cursors (itsdangerous)", "dashboard/cursors.py", ("encode",)),
+    Part("item count (DescribeTable, cached a minute)", "dashboard/store", ("approximate_count",)),
 )
 _PLUMBING = ("werkzeug/test.py", "flask/testing.py", "cProfile", "bench/profiling.py")
 
 
 def _where(path: str) -> str:
-    for marker in ("site-packages/", str(Path(__file__).resolve().parent.parent) + "/"):
+    """A path as short as it can be told: from site-packages, the repository or the standard library."""
+    for marker, prefix in (("site-packages/", ""), (str(Path(__file__).resolve().parent.parent) + "/", ""),
+                           (sysconfig.get_paths()["stdlib"] + "/", "stdlib ")):
         if marker in path:
-            return path.split(marker, 1)[1]
+            return prefix + path.split(marker, 1)[1]
     return path
 
 
-def _cumulative(stats: dict[Any, Any], ending: str, names: str | tuple[str, ...]) -> float | None:
-    names = (names,) if isinstance(names, str) else names
+def _cumulative(stats: dict[Any, Any], ending: str, names: tuple[str, ...]) -> float | None:
     matched = [entry[3] for (path, _, name), entry in stats.items()
                if name in names and (path == ending or ending in path.replace("\\", "/"))]
     return sum(matched) if matched else None
+
+
+def _share(what: str, seconds: float, whole: float, requests: int) -> dict[str, Any]:
+    return {"what": what, "ms": round(seconds * 1000 / requests, 3), "share": round(seconds / whole, 3) if whole else None}
 
 
 def _row(key: tuple[str, int, str], entry: tuple, requests: int) -> dict[str, Any]:
@@ -82,18 +102,24 @@ def profile_page(endpoint: str, table: str, path: str, requests: int) -> dict[st
     profiled_ms = (time.perf_counter() - started) * 1000 / requests
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
 
-    whole = _cumulative(stats, "flask/app.py", "wsgi_app") or 0.0
+    whole = _cumulative(stats, "flask/app.py", ("wsgi_app",)) or 0.0
     breakdown = []
-    for what, ending, names in BREAKDOWN:
-        seconds = _cumulative(stats, ending, names)
+    found = {part.what: _cumulative(stats, part.ending, part.names) for part in PARTS}
+    rendering = found.get(RENDER)
+    last_piece_of_rendering = max(index for index, part in enumerate(PARTS) if part.within == "render")
+    for index, part in enumerate(PARTS):
+        seconds = found[part.what]
         if seconds is not None:
-            breakdown.append({"what": what, "ms": round(seconds * 1000 / requests, 3),
-                              "share": round(seconds / whole, 3) if whole else None})
+            breakdown.append(_share(f"  of which {part.what}" if part.within else part.what, seconds, whole, requests))
+        if index == last_piece_of_rendering and rendering is not None:
+            pieces = sum(found[piece.what] or 0.0 for piece in PARTS if piece.within == "render")
+            breakdown.append(_share("  of which the rest: Jinja's own loops, lookups and string building",
+                                    max(rendering - pieces, 0.0), whole, requests))
     kept = {key: entry for key, entry in stats.items() if not any(mark in key[0] for mark in _PLUMBING)}
     by_own = sorted(kept.items(), key=lambda item: item[1][2], reverse=True)[:15]
     by_cumulative = sorted(kept.items(), key=lambda item: item[1][3], reverse=True)[:20]
     return {
-        "path": path,
+        "path": path if len(path) <= 80 else f"{path[:60]}... ({len(path):,} characters)",
         "requests": requests,
         "unprofiled_ms_per_request": round(plain_ms, 2),
         "profiled_ms_per_request": round(profiled_ms, 2),

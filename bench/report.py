@@ -172,21 +172,21 @@ def target_lines(verdicts: list[dict[str, Any]]) -> list[str]:
     return lines + ["", f"{passed} of {len(verdicts)} targets pass."]
 
 
-def profile_lines(profile: dict[str, Any]) -> list[str]:
-    lines = [f"cProfile over {profile['requests']} requests of `{profile['path']}` through the Flask test client "
-             f"against the same dynalite table: {profile['unprofiled_ms_per_request']:.1f} ms a request unprofiled, "
-             f"{profile['profiled_ms_per_request']:.1f} ms profiled (cProfile inflates many-small-call code such as "
-             "rendering more than waiting on a socket, so read the shares as a guide).", "",
-             "| where | ms a request (profiled) | share of the request |", "|---|---:|---:|"]
+def profile_lines(profile: dict[str, Any], tops: bool = True) -> list[str]:
+    lines = [(f"cProfile over {profile['requests']} requests of `{profile['path']}` through the Flask test client "
+              f"against the same dynalite table: {profile['unprofiled_ms_per_request']:.1f} ms a request unprofiled, "
+              f"{profile['profiled_ms_per_request']:.1f} ms profiled. cProfile slows code that makes many small calls "
+              "(rendering, parsing) more than waiting on a socket: read the shares as a guide, not as milliseconds."),
+             "", "| where | ms a request (profiled) | share of the request |", "|---|---:|---:|"]
     for part in profile["breakdown"]:
         share = f"{part['share'] * 100:.0f} %" if part["share"] is not None else "—"
         lines.append(f"| {part['what'].replace('  of which', '… of which')} | {part['ms']:.2f} | {share} |")
-    lines += ["", "Top functions by own time (per request):", "",
-              "| function | calls | own ms | cumulative ms |", "|---|---:|---:|---:|"]
-    lines += [f"| `{row['function']}` | {row['calls_per_request']:g} | {row['own_ms']:.3f} | {row['cumulative_ms']:.3f} |"
-              for row in profile["top_own_time"]]
-    lines += ["", "Top functions by cumulative time (per request):", "",
-              "| function | calls | own ms | cumulative ms |", "|---|---:|---:|---:|"]
-    lines += [f"| `{row['function']}` | {row['calls_per_request']:g} | {row['own_ms']:.3f} | {row['cumulative_ms']:.3f} |"
-              for row in profile["top_cumulative"]]
+    if not tops:
+        return lines
+    for title, rows in (("Top functions by own time", profile["top_own_time"]),
+                        ("Top functions by cumulative time", profile["top_cumulative"])):
+        lines += ["", f"{title} (per request, profiled):", "",
+                  "| function | calls | own ms | cumulative ms |", "|---|---:|---:|---:|"]
+        lines += [f"| `{row['function']}` | {row['calls_per_request']:g} | {row['own_ms']:.3f} | "
+                  f"{row['cumulative_ms']:.3f} |" for row in rows]
     return lines

@@ -156,8 +156,9 @@ def page_figures(case: cases.Case, timed: dict[str, Any], calls: dict[str, Any] 
 
 
 def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tuple[int, ...],
-            deep: tuple[int, ...], counted: bool) -> dict[str, Any]:
-    """Every table size served side by side and timed in the same shuffled rounds; then calls, load, memory."""
+            deep: tuple[int, ...], counted: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every table size served side by side and timed in the same shuffled rounds; then calls, load, memory.
+    Returns the figures, and the full path of each page of the largest table (deep-page URLs are long)."""
     proxy = CountingProxy(backend.endpoint).start() if counted else None
     if proxy:
         stack.callback(proxy.stop)
@@ -191,36 +192,49 @@ def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tupl
     measured["range_searches"] = any(case.kind == "range" for case in every_case)
     for one in served:
         one.client.close()
-    return measured
+    return measured, {case.name: case.path for case in served[-1].cases}
 
 
 def write_markdown(result: dict[str, Any], path: Path) -> None:
-    m, b = result["machine"], result["backend"]
-    lines = ["# Benchmark results", "",
-             f"`make bench` on {result['when']}, {result['elapsed_s']:.0f} s. Machine: {m['cpu']}, {m['cores']} cores, "
-             f"Python {m['python']}, {m['platform']}; {b['name']} {b['version']}"
+    m, b, plan = result["machine"], result["backend"], result["plan"]
+    small, large = result["sizes"][0]["items"], result["sizes"][-1]["items"]
+    title = "Benchmark results" + (" (quick mode: shape, not speed)" if result["mode"] == "quick" else "")
+    lines = [f"# {title}", "",
+             f"`{'make bench' if result['mode'] == 'full' else 'python -m bench.run --quick'}` on {result['when']}, "
+             f"{result['elapsed_s']:.0f} s. Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+             f"{m['platform']}; {b['name']} {b['version']}"
              + (f", moto {result['moto']['version']}" if result.get("moto") else "")
-             + f". Load average {m['load_average']} at the start: other work shares this machine, so expect noise.", "",
-             "Each page is requested through gunicorn (`gunicorn -c gunicorn.conf.py wsgi:app`, 2 workers) over one "
-             "keep-alive connection; *raw* is the same DynamoDB call(s) made straight with boto3, interleaved with "
-             f"the page requests ({result['plan']['repetitions']} repetitions after {result['plan']['warmup']} "
-             "warm-up). *page − raw* is what the dashboard adds. *calls* were counted at the wire through a proxy, "
-             "in a separate pass. Deep pages were reached by following `rel=\"next\"` from page 1.", ""]
+             + f". Load average {m['load_average']} at the start and {m.get('load_average_end')} at the end: other "
+             "work shares this machine, so wall-clock figures carry its noise.", "",
+             ("Each table is served by its own `gunicorn -c gunicorn.conf.py wsgi:app` (2 workers). Every page of "
+              f"both tables is requested over a keep-alive connection in the same {plan['repetitions']} shuffled "
+              f"rounds (after {plan['warmup']} warm-up rounds), each next to *raw*: the same DynamoDB call(s) made "
+              "straight with boto3. *page − raw* is what the dashboard adds, wall-clock p50. *CPU: page − raw* is "
+              "the same in CPU time (the workers' for the page, from /proc/PID/task/*/schedstat; the benchmark "
+              "thread's for the raw call), which leaves out time spent waiting for a core. *calls* were counted "
+              "by `X-Amz-Target` through a proxy, in a separate pass, after one warm-up request. Deep pages were "
+              "reached by following `rel=\"next\"` from page 1."), ""]
     for size in result["sizes"]:
         lines += [f"## {b['name']}, {size['items']:,} events", ""] + report.pages_table(size["pages"]) + [""]
-    lines += ["## From 10,000 to 100,000 events, and from page 1 to the deepest page", ""] + report.comparison_lines(result)
+    lines += [f"## From {small:,} to {large:,} events, and from page 1 to the deepest page", ""]
+    lines += report.comparison_lines(result)
     lines += ["", "## Throughput and worker memory", "",
-              "A fixed-duration run over a mixed set of pages (list, search, detail, a deep page) with client "
-              "threads in the benchmark's own process: on 2 cores the client, both workers and dynalite share the "
-              "CPU, so this is a floor, not a capacity.", ""] + report.load_lines(result)
+              ("A fixed-duration run per table over a mixed set of pages (list, search, detail, a deep page), the "
+               "tables in turns, with client threads in the benchmark's own process: on 2 cores the clients, the "
+               "workers and the backend share the CPU, so this is a floor, not a capacity."), ""]
+    lines += report.load_lines(result)
     lines += ["", "## Targets", ""] + report.target_lines(result["targets"])
     if result.get("profile"):
-        lines += ["", "## Where the time goes", ""] + report.profile_lines(result["profile"])
+        lines += ["", "## Where the time goes", "", f"### The 100-row list page, {large:,} events", ""]
+        lines += report.profile_lines(result["profile"])
+    if result.get("deep_profile"):
+        lines += ["", f"### {result['deep_profile']['label']}, {large:,} events", ""]
+        lines += report.profile_lines(result["deep_profile"], tops=False)
     if result.get("moto"):
         moto = result["moto"]
         lines += ["", f"## moto figures (embedded moto server {moto['version']}, {moto['items']:,} events)", "",
-                  "For comparison only: moto walks the whole table on every Scan and Query, so its *raw* column is "
-                  "far slower than DynamoDB or dynalite; *page − raw* is the dashboard's cost there.", ""]
+                  ("For comparison only: moto walks the whole table on every Scan and Query, so its *raw* column is "
+                   "far slower than DynamoDB or dynalite, and its noise swamps the dashboard's own cost."), ""]
         lines += report.pages_table(moto["pages"], counted=False)
     path.write_text("\n".join(lines) + "\n")
 
@@ -230,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few hundred events, 3 repetitions: shape, not speed")
     parser.add_argument("--backend", choices=("auto", "dynalite", "moto"), default="auto",
                         help="auto: dynalite when installed in bench/node_modules, else (quick only) moto")
-    parser.add_argument("--results", type=Path, help="where to write (default bench/results, RESULTS.md for a full run)")
+    parser.add_argument("--results", type=Path,
+                        help="where to write (default: bench/results/ and, for a full run, bench/RESULTS.md)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     started = time.monotonic()
@@ -251,20 +266,25 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(backend.stop)
         result["backend"] = {"name": backend.name, "version": backend.version}
         log(f"{backend.name} {backend.version} at {backend.endpoint}")
-        result.update(measure(stack, backend, plan, plan.sizes, plan.deep_pages, counted=True))
+        measured, paths = measure(stack, backend, plan, plan.sizes, plan.deep_pages, counted=True)
+        result.update(measured)
         if plan.profile_requests and backend.name == "dynalite":
-            log(f"profiling /events?limit=100 ({plan.profile_requests} requests, cProfile, Flask test client)")
             from .profiling import profile_page
-            result["profile"] = profile_page(backend.endpoint, f"bench-events-{plan.sizes[-1]}", "/events?limit=100",
-                                             plan.profile_requests)
+            table = f"bench-events-{plan.sizes[-1]}"
+            deepest = f"page_{plan.deep_pages[-1]}"
+            log(f"profiling the 100-row list page and page {plan.deep_pages[-1]} (cProfile, Flask test client)")
+            result["profile"] = profile_page(backend.endpoint, table, paths["list_100"], plan.profile_requests)
+            result["deep_profile"] = profile_page(backend.endpoint, table, paths[deepest], plan.profile_requests // 2)
+            result["deep_profile"]["label"] = measured["sizes"][-1]["pages"][deepest]["label"]
     if plan.moto_events:
         with ExitStack() as stack:
             log(f"moto figures: {plan.moto_events:,} events on the embedded moto server")
             moto = backends.start("moto")
             stack.callback(moto.stop)
-            on_moto = measure(stack, moto, plan, (plan.moto_events,), plan.moto_deep_pages, counted=False)
+            on_moto, _ = measure(stack, moto, plan, (plan.moto_events,), plan.moto_deep_pages, counted=False)
             result["moto"] = {"version": moto.version, "items": plan.moto_events, "pages": on_moto["sizes"][0]["pages"]}
     result["elapsed_s"] = round(time.monotonic() - started, 1)
+    result["machine"]["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     result["targets"] = report.targets(result)
 
     for size in result["sizes"]:
@@ -279,11 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / ("quick.json" if args.quick else "latest.json")
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    written = [json_path]
-    if not args.quick:
-        markdown = BENCH / "RESULTS.md" if args.results is None else out / "RESULTS.md"
-        write_markdown(result, markdown)
-        written.append(markdown)
+    # A quick run writes its own write-up beside its JSON and never touches the committed RESULTS.md.
+    markdown = out / "quick.md" if args.quick else BENCH / "RESULTS.md" if args.results is None else out / "RESULTS.md"
+    write_markdown(result, markdown)
+    written = [json_path, markdown]
     print(f"\nwrote {', '.join(str(path) for path in written)}")
     return 0
 

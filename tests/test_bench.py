@@ -26,6 +26,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     done = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--results", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "## Targets" in (out / "quick.md").read_text()
     return json.loads((out / "quick.json").read_text()), done.stdout
 
 
