@@ -48,7 +48,7 @@ class Plan:
 
 
 FULL = Plan(sizes=(10_000, 100_000), deep_pages=(40, 200), repetitions=40, warmup=5, counted=3, load_seconds=8,
-            load_threads=4, profile_requests=60, moto_events=2_400, moto_deep_pages=(40,))
+            load_threads=4, profile_requests=60, moto_events=1_000, moto_deep_pages=(20,))
 QUICK = Plan(sizes=(300, 600), deep_pages=(3, 10), repetitions=3, warmup=1, counted=2, load_seconds=1,
              load_threads=2, profile_requests=5, moto_events=0)
 
