@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser lint lock bench clean
+.PHONY: run test test-unit test-browser lint lock bench bench-quick clean
 
 # pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -37,8 +37,17 @@ $(BIN)/uv: requirements-dev.txt
 lock: $(BIN)/uv  ## constraints.txt from requirements*.txt; keeps its pins unless ARGS='--upgrade-package NAME' or ARGS=--upgrade
 	$(BIN)/uv pip compile requirements-dev.txt --python-version 3.11 --python-platform linux -o constraints.txt $(ARGS)
 
-bench: $(STAMP)  ## what a page costs the dashboard itself; results in bench/results/
+# dynalite, the DynamoDB stand-in the benchmark measures on: exactly the versions in bench/package-lock.json.
+BENCH_NODE := bench/node_modules/.package-lock.json
+$(BENCH_NODE): bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
+bench: $(STAMP) $(BENCH_NODE)  ## what each page costs the dashboard over its DynamoDB calls, on dynalite: bench/RESULTS.md
 	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)  ## the benchmark in miniature, as tests/test_bench.py runs it: shape, not speed
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

@@ -1,0 +1,192 @@
+"""What is measured: each page, the same DynamoDB calls made straight with plain boto3, and what the page must show.
+
+The raw side is written here from the DynamoDB API, not borrowed from the dashboard's store, so a
+change inside the dashboard cannot quietly change what it is compared with.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from .timing import Answer, PageClient
+
+INDEX = "timestamp-index"
+BUSY_SECOND = "2024-01-01T13:00:00Z"  # demo_events puts 130 events in this second: more than a page
+# Range searches are measured once the app offers them; this is the query they are probed with.
+RANGE = ("2024-01-01T13:00:00Z", "2024-01-01T13:00:09Z")
+RANGE_QUERY = "from={start}&to={end}"
+_ROW = re.compile(r'<tr data-event-id="')
+_NEXT = re.compile(r'<a rel="next"[^>]*?href="([^"]+)"')
+_FIRST_ROW = re.compile(r'<tr data-event-id="([^"]*)"')
+_PITR_PANEL = re.compile(r'data-panel="pitr">(.*?)</section>', re.DOTALL)
+
+
+class Raw:
+    """Plain boto3 clients on the same endpoint the dashboard uses, with the same retry mode."""
+
+    def __init__(self, endpoint: str, table: str) -> None:
+        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        config = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=3, read_timeout=30)
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint, config=config)
+        self.autoscaling = session.client("application-autoscaling", endpoint_url=endpoint, config=config)
+        self.table = table
+
+    def scan(self, limit: int, start_key: dict | None = None) -> dict[str, Any]:
+        extra = {"ExclusiveStartKey": start_key} if start_key else {}
+        return self.dynamodb.scan(TableName=self.table, Limit=limit, ReturnConsumedCapacity="TOTAL", **extra)
+
+    def query_second(self, second: str, limit: int) -> dict[str, Any]:
+        return self.dynamodb.query(
+            TableName=self.table, IndexName=INDEX, KeyConditionExpression="#t = :t",
+            ExpressionAttributeNames={"#t": "timestamp"}, ExpressionAttributeValues={":t": {"S": second}},
+            Limit=limit, ReturnConsumedCapacity="TOTAL",
+        )
+
+    def get(self, event_id: str) -> dict[str, Any]:
+        return self.dynamodb.get_item(TableName=self.table, Key={"event_id": {"S": event_id}}, ConsistentRead=True)
+
+    def status(self) -> None:
+        """What /status asks: the table, PITR, TTL and auto-scaling; an API a stand-in lacks answers an error."""
+        self.dynamodb.describe_table(TableName=self.table)
+        for call in (lambda: self.dynamodb.describe_continuous_backups(TableName=self.table),
+                     lambda: self.dynamodb.describe_time_to_live(TableName=self.table)):
+            try:
+                call()
+            except ClientError:
+                pass
+        try:
+            resources = [f"table/{self.table}", f"table/{self.table}/index/{INDEX}"]
+            if self.autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=resources)["ScalableTargets"]:
+                self.autoscaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId=resources[0])
+        except ClientError:
+            pass
+
+    def range_seconds(self, start: str, end: str, limit: int) -> None:
+        """The exact way to read a range on a hash-only index: one Query per second until the page is full."""
+        from datetime import datetime, timedelta
+        moment, last = (datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ") for value in (start, end))
+        found = 0
+        while moment <= last and found < limit:
+            found += len(self.query_second(moment.strftime("%Y-%m-%dT%H:%M:%SZ"), limit - found)["Items"])
+            moment += timedelta(seconds=1)
+
+
+@dataclass
+class Case:
+    name: str
+    label: str
+    kind: str  # list, deep, search, detail, status, range
+    path: str
+    raw: Callable[[], Any]
+    client: PageClient  # the gunicorn serving this case's table
+    server_cpu_ns: Callable[[], int]  # CPU time of that gunicorn's workers so far
+    rows: int | None = None  # rows the page must show
+    verify: Callable[[Answer], str | None] | None = None  # what else the page must show
+
+    def check(self, answer: Answer) -> str | None:
+        if self.verify is not None:
+            return self.verify(answer)
+        if answer.status != 200:
+            return f"{self.path} answered {answer.status}"
+        if self.rows is not None and (shown := len(_ROW.findall(answer.body))) != self.rows:
+            return f"{self.path} showed {shown} rows, not {self.rows}"
+        return None
+
+
+def rows_in(body: str) -> int:
+    return len(_ROW.findall(body))
+
+
+def deep_pages(client: PageClient, raw: Raw, numbers: tuple[int, ...], limit: int = 25) -> dict[int, tuple[str, dict]]:
+    """{page number: (its URL, its ExclusiveStartKey)}: the URL by following rel="next" as a person would,
+    the key by paging the same Scan with boto3; both must start at the same event."""
+    wanted, found = max(numbers), {}
+    path, start_key = f"/events?limit={limit}", None
+    for number in range(1, wanted + 1):
+        answer = client.get(path)
+        if answer.status != 200:
+            raise RuntimeError(f"page {number} ({path[:80]}...) answered {answer.status}")
+        scanned = raw.scan(limit, start_key)
+        if number in numbers:
+            first_row = _FIRST_ROW.search(answer.body)
+            first_raw = scanned["Items"][0]["event_id"]["S"] if scanned["Items"] else None
+            if not first_row or html.unescape(first_row.group(1)) != first_raw:
+                raise RuntimeError(f"page {number}: the dashboard and boto3 disagree on its first event")
+            found[number] = (path, start_key)
+        following = _NEXT.search(answer.body)
+        if number < wanted and (not following or "LastEvaluatedKey" not in scanned):
+            raise RuntimeError(f"the table ends before page {wanted}: add events or ask for fewer pages")
+        path, start_key = html.unescape(following.group(1)) if following else "", scanned.get("LastEvaluatedKey")
+    return found
+
+
+def detail_id(raw: Raw) -> str:
+    """An event with every DynamoDB type on it (demo_events gives every 97th one maps, sets, binary...)."""
+    items = raw.scan(100)["Items"]
+    return max(items, key=len)["event_id"]["S"]
+
+
+def pitr_panel(body: str) -> str:
+    panel = _PITR_PANEL.search(body)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", panel.group(1))).strip() if panel else ""
+
+
+def check_status(answer: Answer) -> str | None:
+    if answer.status != 200:
+        return f"/status answered {answer.status}"
+    if 'data-table-status' not in answer.body:
+        return "/status did not render the table panel"
+    if not pitr_panel(answer.body):
+        return "/status has no PITR panel"
+    return None
+
+
+def range_offered(client: PageClient) -> bool:
+    """True once /api/events filters by a time range: every item it returns falls inside the range."""
+    answer = client.get(f"/api/events?{RANGE_QUERY.format(start=RANGE[0], end=RANGE[1])}&limit=25")
+    if answer.status != 200:
+        return False
+    try:
+        items = json.loads(answer.body).get("items") or []
+    except ValueError:
+        return False
+    return bool(items) and all(RANGE[0] <= str(item.get("timestamp", "")) <= RANGE[1] for item in items)
+
+
+def build(client: PageClient, cpu: Callable[[], int], raw: Raw, deep: tuple[int, ...]) -> list[Case]:
+    """Every measured page; deep pages and the detail id are looked up on the table as loaded now."""
+    pages = deep_pages(client, raw, deep)
+    event_id = detail_id(raw)
+    busy = quote(BUSY_SECOND)
+    cases = [
+        Case("list_25", "list, 25 rows", "list", "/events?limit=25", lambda: raw.scan(25), client, cpu, rows=25),
+        Case("list_100", "list, 100 rows", "list", "/events?limit=100", lambda: raw.scan(100), client, cpu, rows=100),
+    ]
+    for number in deep:
+        path, key = pages[number]
+        cases.append(Case(f"page_{number}", f"list page {number} (25 rows)", "deep", path,
+                          lambda key=key: raw.scan(25, key), client, cpu, rows=25))
+    cases += [
+        Case("detail", "event detail", "detail", f"/events/{quote(event_id, safe='')}", lambda: raw.get(event_id),
+             client, cpu),
+        Case("search_25", "timestamp search, 25 rows", "search", f"/events?timestamp={busy}&limit=25",
+             lambda: raw.query_second(BUSY_SECOND, 25), client, cpu, rows=25),
+        Case("search_100", "timestamp search, 100 rows", "search", f"/events?timestamp={busy}&limit=100",
+             lambda: raw.query_second(BUSY_SECOND, 100), client, cpu, rows=100),
+    ]
+    if range_offered(client):
+        span = RANGE_QUERY.format(start=quote(RANGE[0]), end=quote(RANGE[1]))
+        for limit in (25, 100):
+            cases.append(Case(f"range_{limit}", f"range search, {limit} rows", "range", f"/events?{span}&limit={limit}",
+                              lambda limit=limit: raw.range_seconds(*RANGE, limit), client, cpu, rows=limit))
+    cases.append(Case("status", "status page", "status", "/status", raw.status, client, cpu, verify=check_status))
+    return cases
