@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Concurrent reads of one range page (store/ranges.py). botocore keeps 10 connections per client by
+# default: beyond that, calls wait for a connection, so the pool is sized to the fan-out.
+FANOUT_WORKERS = 16
+
 
 @dataclass(frozen=True)
 class Clients:
@@ -39,6 +43,7 @@ def _client_config(settings: Settings) -> Config:
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="events-dashboard",
+        max_pool_connections=FANOUT_WORKERS,
     )
 
 
