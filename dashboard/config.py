@@ -15,6 +15,7 @@ LOCAL_REGION = "us-east-1"
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+CANONICAL_CHOICES = ("auto", "yes", "no")
 
 
 class ConfigError(ValueError):
@@ -55,6 +56,13 @@ def _attempts(env: Mapping[str, Any], name: str, default: int) -> int:
     return int(_bounded(env, name, default, int, 1, 10, "a whole number"))
 
 
+def _choice(env: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    value = str(env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {env.get(name)!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str
@@ -76,6 +84,12 @@ class Settings:
     max_attempts: int = 3
     # The most the status page waits on CloudWatch (one attempt, no retries): metrics are a nice-to-have.
     cloudwatch_timeout: float = 3.0
+    # Whether every stored timestamp is a whole second in the canonical form, which one-Query-per-second
+    # range reads need: "auto" checks a sample of the table once per process.
+    timestamps_canonical: str = "auto"
+    # What one filtered or range page may spend before it stops and offers Continue.
+    read_budget_seconds: float = 3.0
+    read_budget_rcu: float = 2000.0
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any]) -> Settings:
@@ -112,6 +126,9 @@ class Settings:
             read_timeout=_seconds(env, "DYNAMODB_READ_TIMEOUT", 5.0),
             max_attempts=_attempts(env, "DYNAMODB_MAX_ATTEMPTS", 3),
             cloudwatch_timeout=_seconds(env, "CLOUDWATCH_TIMEOUT", 3.0),
+            timestamps_canonical=_choice(env, "TIMESTAMPS_CANONICAL", CANONICAL_CHOICES),
+            read_budget_seconds=_seconds(env, "READ_BUDGET_SECONDS", 3.0),
+            read_budget_rcu=_bounded(env, "READ_BUDGET_RCU", 2000.0, float, 0.5, 1_000_000, "a number of RCUs"),
         )
 
     @classmethod

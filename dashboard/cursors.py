@@ -1,7 +1,8 @@
 """Signed, opaque page tokens that carry where a page starts and the way back to earlier pages.
 
-DynamoDB only reads forwards, so a token holds the ExclusiveStartKey of its page and the start
-keys of the pages before it. That makes "previous" work from any bookmarked URL with no server
+DynamoDB only reads forwards, so a token holds where its page starts (the ExclusiveStartKey of a
+Scan or Query, or for a time range the (timestamp, event_id) keyset of the last event shown) and
+the starts of the pages before it. That makes "previous" work from any bookmarked URL with no server
 state. The trail is capped so URLs stay within what proxies and gunicorn accept: past the cap
 the oldest keys are dropped and "previous" from the oldest kept page goes to the first page.
 """
@@ -14,12 +15,15 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
+from .store.records import Keyset
+
 MAX_TRAIL = 100
 _VERSION = 1
 # A key value as DynamoDB's wire format has it: key attributes are strings, numbers or binary.
 _KEY_TYPES = ("S", "N", "B")
 
 Key = dict[str, dict[str, Any]]
+Start = Key | Keyset
 
 
 class CursorError(ValueError):
@@ -30,24 +34,28 @@ class CursorError(ValueError):
 class Position:
     """Where a page of a listing starts: None is the first page."""
 
-    start_key: Key | None = None
-    # Start keys of the earlier pages that are not the first one, oldest first.
-    trail: tuple[Key, ...] = ()
+    start_key: Start | None = None
+    # Starts of the earlier pages that are not the first one, oldest first.
+    trail: tuple[Start, ...] = ()
     number: int = 1
     truncated: bool = field(default=False)
+    # Items read by the listing before this page, counted forwards from its first page; None once
+    # "previous" has gone back (the trail keeps starts, not counts).
+    read: int | None = field(default=0, compare=False)
 
     @property
     def is_first(self) -> bool:
         return self.start_key is None
 
-    def following(self, next_key: Key) -> Position:
-        """The position of the page after this one, which starts after `next_key`."""
+    def following(self, next_key: Start, read_here: int = 0) -> Position:
+        """The position of the page after this one, which starts after `next_key`; this page read `read_here`."""
         trail = self.trail + ((self.start_key,) if self.start_key is not None else ())
         truncated = self.truncated
         if len(trail) > MAX_TRAIL:
             trail = trail[-MAX_TRAIL:]
             truncated = True
-        return Position(start_key=next_key, trail=trail, number=self.number + 1, truncated=truncated)
+        read = self.read + read_here if self.read is not None else None
+        return Position(start_key=next_key, trail=trail, number=self.number + 1, truncated=truncated, read=read)
 
     def preceding(self) -> Position | None:
         """The position of the page before this one, or None on the first page."""
@@ -56,7 +64,7 @@ class Position:
         if not self.trail:
             return Position()
         return Position(start_key=self.trail[-1], trail=self.trail[:-1], number=self.number - 1,
-                        truncated=self.truncated)
+                        truncated=self.truncated, read=None)
 
 
 class Cursors:
@@ -71,11 +79,13 @@ class Cursors:
         payload = {
             "v": _VERSION,
             "s": scope,
-            "k": _key_to_json(position.start_key),
-            "t": [_key_to_json(key) for key in position.trail],
+            "k": _start_to_json(position.start_key),
+            "t": [_start_to_json(key) for key in position.trail],
             "n": position.number,
             "x": position.truncated,
         }
+        if position.read is not None:
+            payload["r"] = position.read
         return self._serializer.dumps(payload)
 
     def decode(self, token: str | None, scope: str) -> Position:
@@ -94,15 +104,32 @@ class Cursors:
         if payload.get("s") != scope:
             raise CursorError("cursor belongs to another listing or search: start again from the first page")
         try:
-            start_key = _key_from_json(payload["k"])
-            trail = tuple(_key_from_json(key) for key in payload["t"])
+            start_key = _start_from_json(payload["k"])
+            trail = tuple(_start_from_json(key) for key in payload["t"])
             number = payload["n"]
             truncated = payload["x"]
+            read = payload.get("r")
         except (KeyError, TypeError, ValueError):
             raise CursorError("cursor is malformed: start again from the first page") from None
-        if not isinstance(number, int) or number < 2 or not isinstance(truncated, bool):
+        if not isinstance(number, int) or number < 2 or not isinstance(truncated, bool) or not (
+                read is None or (isinstance(read, int) and read >= 0)):
             raise CursorError("cursor is malformed: start again from the first page")
-        return Position(start_key=start_key, trail=trail, number=number, truncated=truncated)
+        return Position(start_key=start_key, trail=trail, number=number, truncated=truncated, read=read)
+
+
+def _start_to_json(start: Start | None) -> Any:
+    # A keyset is a list, a DynamoDB key a mapping: the two never read as each other.
+    if isinstance(start, Keyset):
+        return [start.timestamp, start.event_id]
+    return _key_to_json(start)
+
+
+def _start_from_json(data: Any) -> Start:
+    if isinstance(data, list):
+        if len(data) != 2 or not isinstance(data[0], str) or not (data[1] is None or isinstance(data[1], str)):
+            raise ValueError("bad keyset")
+        return Keyset(data[0], data[1])
+    return _key_from_json(data)
 
 
 def _key_to_json(key: Key | None) -> dict[str, list[str]]:

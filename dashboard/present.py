@@ -155,3 +155,25 @@ def breakable(text: str) -> Markup:
 def type_tag(typed: dict[str, Any]) -> str:
     """The type tag of one DynamoDB wire value: 'S' for {'S': 'x'}."""
     return next(iter(typed))
+
+
+def read_report(listing: Any) -> dict[str, Any]:
+    """What a listing page read and cost, for /api/events: the same facts the page states."""
+    query, page, choice = listing.query, listing.page, listing.choice
+    report: dict[str, Any] = {
+        "plan": page.plan,
+        "calls": page.calls,
+        "items_read": page.scanned_count,
+        "read_so_far": listing.read_so_far,
+        "approximate_item_count": listing.item_count,
+        "budget_spent": page.budget_spent,
+        "filters": {name: value for name, value in query.link_args().items()
+                    if name in ("event_type", "source", "event_name", "key")},
+    }
+    if query.range is not None:
+        report["range"] = {"from": query.range.start, "to": query.range.end, "order": query.range.order,
+                           "seconds": query.range.seconds}
+        report["plan_reason"] = choice.reason if choice else None
+        report["estimates"] = {estimate.plan: {"rcu": estimate.rcu, "calls": estimate.calls}
+                               for estimate in (choice.fanout, choice.scan) if estimate is not None} if choice else {}
+    return report

@@ -75,6 +75,17 @@ def neighbours(stored: str) -> tuple[str, str] | None:
         return None
 
 
+def around(stored: str, minutes: int) -> tuple[str, str] | None:
+    """The range from `minutes` before a stored timestamp to `minutes` after it."""
+    moment = try_parse(stored)
+    if moment is None:
+        return None
+    try:
+        return format_stored(moment - timedelta(minutes=minutes)), format_stored(moment + timedelta(minutes=minutes))
+    except OverflowError:
+        return None
+
+
 def relative(moment: datetime, now: datetime | None = None) -> str:
     """A short human phrase for how long ago (or ahead) a moment is, such as '3 h ago'."""
     now = now or datetime.now(UTC)

@@ -87,12 +87,18 @@
     });
   }
 
-  // Clearing the search also empties the box that stays on the page when only the table is swapped.
+  // A link that changes the search (Clear, a quick range) also sets the form that stays on the page when
+  // only the table is swapped: each field takes the link's value for it, or empties.
   document.addEventListener("click", function (event) {
-    var clear = event.target.closest && event.target.closest("[data-clear-search]");
-    if (!clear) return;
-    var box = document.getElementById("timestamp");
-    if (box) box.value = "";
+    var link = event.target.closest && event.target.closest("a[data-fill-search]");
+    var form = document.querySelector("form.search");
+    if (!link || !form) return;
+    var asked = new URL(link.href, document.baseURI).searchParams;
+    ["timestamp", "from", "to", "order", "event_type", "source", "event_name", "key"].forEach(function (name) {
+      var field = form.elements.namedItem(name);
+      if (!field) return;
+      field.value = asked.get(name) || (field.tagName === "SELECT" ? field.options[0].value : "");
+    });
   });
 
   // An alert from an earlier request is stale once a new one starts.

@@ -37,3 +37,15 @@ def test_bad_values_are_refused_with_their_name(name, value):
 def test_read_only_is_turned_on_by_1_or_true():
     assert Settings.from_mapping({"SECRET_KEY": "s" * 32, "DASHBOARD_READ_ONLY": "1"}).read_only
     assert Settings.from_mapping({"SECRET_KEY": "s" * 32, "DASHBOARD_READ_ONLY": "true"}).read_only
+
+
+def test_range_settings_have_stated_defaults_and_refuse_nonsense():
+    settings = Settings.from_mapping({"SECRET_KEY": "s" * 32})
+    assert (settings.timestamps_canonical, settings.read_budget_seconds,
+            settings.read_budget_rcu) == ("auto", 3.0, 2000.0)
+    tuned = Settings.from_mapping({"SECRET_KEY": "s" * 32, "TIMESTAMPS_CANONICAL": "YES", "READ_BUDGET_SECONDS": "1.5",
+                                   "READ_BUDGET_RCU": "100"})
+    assert (tuned.timestamps_canonical, tuned.read_budget_seconds, tuned.read_budget_rcu) == ("yes", 1.5, 100.0)
+    for name, value in [("TIMESTAMPS_CANONICAL", "maybe"), ("READ_BUDGET_SECONDS", "0"), ("READ_BUDGET_RCU", "lots")]:
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_mapping({"SECRET_KEY": "s" * 32, name: value})

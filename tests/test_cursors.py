@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from dashboard.cursors import MAX_TRAIL, CursorError, Cursors, Position
+from dashboard.store import Keyset
 
 ids = st.text(min_size=1, max_size=60)
 keys = st.one_of(
@@ -87,3 +88,23 @@ def test_the_trail_is_capped_and_says_so():
     back = cursors.decode(token, "scan").preceding()
     assert back is not None
     assert back.start_key == {"event_id": {"S": f"s3-{MAX_TRAIL + 8:016x}"}}
+
+
+keysets = st.builds(Keyset, st.text(min_size=1, max_size=20), st.one_of(st.none(), ids))
+
+
+@given(keysets, st.lists(keysets, max_size=5), st.integers(min_value=0, max_value=10**9))
+def test_a_keyset_position_round_trips_and_never_reads_as_a_key(start, trail, read):
+    scope = "range:2024-01-01T00:00:00Z:2024-01-01T00:01:00Z:asc:auto"
+    position = Position(start_key=start, trail=tuple(trail), number=len(trail) + 2, read=read)
+    back = cursors.decode(cursors.encode(position, scope), scope)
+    assert back == position and back.read == read
+    assert isinstance(back.start_key, Keyset) and all(isinstance(key, Keyset) for key in back.trail)
+
+
+def test_the_read_count_adds_up_forwards_and_is_unknown_after_going_back():
+    second = Position().following(Keyset("2024-01-01T00:00:00Z", "a"), read_here=40)
+    third = second.following(Keyset("2024-01-01T00:00:05Z", None), read_here=25)
+    assert (second.read, third.read) == (40, 65)
+    back = third.preceding()
+    assert back is not None and back.read is None

@@ -22,30 +22,46 @@ from .errors import (
     Unsupported,
 )
 from .events import EventStore
-from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, Event, EventPage, PageKey, TableStatus, WireItem
+from .ranges import RangeReader
+from .records import (
+    TABLE_KEY,
+    TIMESTAMP_ATTRIBUTE,
+    TIMESTAMP_INDEX,
+    Event,
+    EventPage,
+    Filters,
+    Keyset,
+    PageKey,
+    ReadBudget,
+    Span,
+    TableStatus,
+    WireItem,
+)
 from .status import StatusReader
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TABLE_KEY", "TIMESTAMP_ATTRIBUTE", "TIMESTAMP_INDEX",
     "AccessDenied", "BackendUnavailable", "Clients", "Event", "EventExists", "EventNotFound", "EventPage",
-    "EventStore", "PageKey", "Rejected", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus",
-    "Throttled", "Unsupported", "WireItem", "build_clients",
+    "EventStore", "Filters", "Keyset", "PageKey", "RangeReader", "ReadBudget", "Rejected", "Span", "StatusReader",
+    "StoreError", "Table", "TableMissing", "TableStatus", "Throttled", "Unsupported", "WireItem", "build_clients",
 ]
 
 
 @dataclass(frozen=True)
 class Table:
-    """One events table as the web app sees it: its events and its health, on shared clients."""
+    """One events table as the web app sees it: its events, its time ranges and its health, on shared clients."""
 
     name: str
     clients: Clients
     events: EventStore
     status: StatusReader
+    ranges: RangeReader
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
-        return cls.on(build_clients(settings), settings.table_name)
+        return cls.on(build_clients(settings), settings.table_name, settings.timestamps_canonical)
 
     @classmethod
-    def on(cls, clients: Clients, name: str) -> Table:
-        return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name))
+    def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto") -> Table:
+        return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name),
+                   RangeReader(clients.dynamodb, name, timestamps_canonical))

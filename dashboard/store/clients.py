@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The status page fans out up to three DynamoDB calls at once per request, on every gunicorn thread:
-# botocore's default pool of 10 connections per client would make some of them queue. Connections
+# Concurrent reads of one range page (store/ranges.py) and the status page's panels, on every gunicorn
+# thread: botocore's default pool of 10 connections per client would make some of them queue. Connections
 # are opened only when needed, so a generous cap costs nothing.
+FANOUT_WORKERS = 16
 MAX_POOL_CONNECTIONS = 50
 
 

@@ -71,13 +71,59 @@ class Event:
         return self.values.get(name)
 
 
+@dataclass(frozen=True, order=True)
+class Keyset:
+    """A place in (timestamp, event_id) order: the last event shown, or a whole second read (event_id None)."""
+
+    timestamp: str  # the stored UTC form, YYYY-MM-DDTHH:MM:SSZ
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Equality on three attributes and a prefix of `key`: empty fields do not filter."""
+
+    event_type: str = ""
+    source: str = ""
+    event_name: str = ""
+    key_prefix: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.event_type, self.source, self.event_name, self.key_prefix))
+
+    def equalities(self) -> dict[str, str]:
+        fields = {"event_type": self.event_type, "source": self.source, "event_name": self.event_name}
+        return {name: value for name, value in fields.items() if value}
+
+
+@dataclass(frozen=True)
+class Span:
+    """An inclusive range of seconds in stored UTC form, read oldest first unless `descending`."""
+
+    start: str
+    end: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ReadBudget:
+    """What one page may spend before it stops and offers Continue: wall time and read units."""
+
+    seconds: float
+    rcu: float
+
+
 @dataclass(frozen=True)
 class EventPage:
     events: list[Event]
-    # DynamoDB's LastEvaluatedKey: None when the listing has no more pages.
-    next_key: PageKey | None
+    # Where the next page starts: DynamoDB's LastEvaluatedKey (or the key of the last event shown)
+    # for scans and queries, a Keyset for ranges; None when the listing has no more pages.
+    next_key: PageKey | Keyset | None
     consumed_rcu: float | None
-    scanned_count: int
+    scanned_count: int  # items DynamoDB read for this page, before any filter
+    calls: int = 1
+    plan: str = "scan"  # scan, query, fanout or range-scan
+    budget_spent: bool = False  # the page stopped on its read budget, not because it was full
 
 
 # ---------------------------------------------------------------------------- status

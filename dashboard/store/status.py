@@ -21,7 +21,7 @@ from .records import (
     Unavailable,
 )
 
-# DynamoDB refreshes ItemCount only about every six hours: asking more than once a minute buys nothing.
+# DynamoDB refreshes ItemCount (and TableSizeBytes) only about every six hours: asking more often buys nothing.
 ITEM_COUNT_CACHE_SECONDS = 60.0
 # DescribeTable (then auto-scaling, which needs its index names), PITR, TTL and GetMetricData.
 STATUS_CALLS = 4
@@ -39,7 +39,7 @@ class StatusReader:
         self.metrics_wait = clients.metrics_wait_seconds
         self._clock = clock
         self._count_lock = threading.Lock()
-        self._count: int | None = None
+        self._figures: tuple[int | None, int | None] = (None, None)
         self._count_asked_at: float | None = None
 
     def _describe_table(self) -> dict[str, Any]:
@@ -47,22 +47,28 @@ class StatusReader:
         return table
 
     def approximate_count(self) -> int | None:
-        """DynamoDB's ItemCount, reused for a minute.
+        """DynamoDB's ItemCount, reused for a minute (None when DescribeTable cannot answer)."""
+        return self.approximate_size()[0]
 
-        None when DescribeTable cannot answer; a listing page does not fail for that, and a
+    def approximate_size(self) -> tuple[int | None, int | None]:
+        """DynamoDB's ItemCount and TableSizeBytes, reused for a minute.
+
+        (None, None) when DescribeTable cannot answer; a listing page does not fail for that, and a
         failure is remembered as long as a success so a denied DescribeTable costs one call a minute.
         """
         now = self._clock()
         with self._count_lock:
-            cached, asked_at = self._count, self._count_asked_at
+            cached, asked_at = self._figures, self._count_asked_at
         if asked_at is not None and now - asked_at < ITEM_COUNT_CACHE_SECONDS:
             return cached
         try:
-            fresh: int | None = int(self._describe_table().get("ItemCount", 0))
+            described = self._describe_table()
+            fresh: tuple[int | None, int | None] = (int(described.get("ItemCount", 0)),
+                                                    int(described.get("TableSizeBytes", 0)))
         except StoreError:
-            fresh = None
+            fresh = (None, None)
         with self._count_lock:
-            self._count, self._count_asked_at = fresh, now
+            self._figures, self._count_asked_at = fresh, now
         return fresh
 
     def ping(self) -> str:

@@ -4,16 +4,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .. import health, listing, present
-from .common import cursors, requested_window, table
+from .common import cursors, read_budget, requested_window, table
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/events")
 def list_events() -> Response:
-    """One page of events (or of one timestamp): the same parameters and cursors as /events."""
+    """One page of events (of one timestamp, of a range; filtered): the same parameters and cursors as /events."""
     query = listing.parse_query(request.args, cursors())
-    page = listing.fetch(table().events, query, cursors())
+    page = listing.fetch(table(), query, cursors(), read_budget())
     return jsonify({
         "items": [event.values for event in page.page.events],
         "next_cursor": page.next_cursor,
@@ -24,6 +24,7 @@ def list_events() -> Response:
         "timestamp": query.timestamp,
         "consumed_capacity": page.page.consumed_rcu,
         "scanned_count": page.page.scanned_count,
+        **present.read_report(page),
     })
 
 

@@ -1,4 +1,4 @@
-"""What every view shares: the table, the cursors, event-id URLs, the read-only guard, page-or-fragment rendering."""
+"""What every view shares: table, cursors, read budget, event-id URLs, read-only guard, page-or-fragment rendering."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +7,9 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, render_template, request
 from werkzeug.routing import BaseConverter
 
+from ..config import Settings
 from ..cursors import Cursors
-from ..store import RETRY_AFTER_SECONDS, Table
+from ..store import RETRY_AFTER_SECONDS, ReadBudget, Table
 from ..store.metrics import DEFAULT_WINDOW, WINDOWS, Window
 
 READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
@@ -55,6 +56,12 @@ def retry_later(response: Response) -> Response:
 def cursors() -> Cursors:
     found: Cursors = current_app.extensions["events_cursors"]
     return found
+
+
+def read_budget() -> ReadBudget:
+    """What one filtered or range page may spend (READ_BUDGET_SECONDS, READ_BUDGET_RCU)."""
+    settings: Settings = current_app.config["SETTINGS"]
+    return ReadBudget(settings.read_budget_seconds, settings.read_budget_rcu)
 
 
 def is_htmx() -> bool:

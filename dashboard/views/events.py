@@ -1,5 +1,7 @@
-"""The events pages: the paged list and timestamp search, one event, and the test-event form."""
+"""The events pages: the paged list, timestamp and range search, one event, and the test-event form."""
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -8,7 +10,7 @@ from .. import listing, present, times
 from ..forms import EventForm
 from ..listing import BadParameter
 from ..store import BackendUnavailable, EventExists
-from .common import cursors, is_htmx, render_page_or_fragment, retry_later, table
+from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, table
 
 bp = Blueprint("events", __name__)
 
@@ -27,14 +29,15 @@ def index() -> Response:
 
 @bp.get("/events")
 def list_events() -> Response:
-    """One page of events, or of the events at one timestamp (through the index, never a scan)."""
+    """One page of events, of one second (through the index, never a scan) or of a time range; filtered or not."""
     query = listing.parse_query(request.args, cursors())
-    page = listing.fetch(table().events, query, cursors())
+    page = listing.fetch(table(), query, cursors(), read_budget())
     return render_page_or_fragment(
         "events/list.html", "events/_table.html",
         listing=page,
-        item_count=table().status.approximate_count(),
+        item_count=page.item_count,
         page_sizes=listing.PAGE_SIZES,
+        quick_ranges=listing.quick_ranges(datetime.now(UTC)),
         here=request.full_path.rstrip("?"),
     )
 
@@ -51,6 +54,7 @@ def show_event(event_id: str) -> str:
         raw_json=present.wire_json(event.item),
         search_timestamp=times.format_stored(moment) if moment else None,
         neighbours=times.neighbours(times.format_stored(moment)) if moment else None,
+        around=[(minutes, times.around(times.format_stored(moment), minutes)) for minutes in (1, 5)] if moment else [],
         back=_safe_back(request.args.get("back")),
     )
 
