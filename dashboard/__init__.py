@@ -5,14 +5,14 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from . import health, present
 from .config import ConfigError, Settings
 from .cursors import Cursors
-from .store import Table
+from .store import Table, deadline
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -70,6 +70,17 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     if settings.read_only:
         # Registered before CSRF protection, so a write in read-only mode is a 403 whatever it carries.
         app.before_request(refuse_writes)
+
+    @app.before_request
+    def _start_deadline() -> None:
+        # Every DynamoDB call this request makes, and their retries, share one deadline.
+        g.dynamodb_deadline = deadline.start(settings.deadline_seconds)
+
+    @app.teardown_request
+    def _end_deadline(_error: BaseException | None) -> None:
+        token = g.pop("dynamodb_deadline", None)
+        if token is not None:
+            deadline.finish(token)
 
     CSRFProtect(app)
 

@@ -71,6 +71,8 @@ class Settings:
     connect_timeout: float = 3.0
     read_timeout: float = 5.0
     max_attempts: int = 3
+    # One deadline per request over all its DynamoDB calls and their retries (store/deadline.py).
+    deadline_seconds: float = 4.0
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any]) -> Settings:
@@ -104,6 +106,7 @@ class Settings:
             connect_timeout=_seconds(env, "DYNAMODB_CONNECT_TIMEOUT", 3.0),
             read_timeout=_seconds(env, "DYNAMODB_READ_TIMEOUT", 5.0),
             max_attempts=_attempts(env, "DYNAMODB_MAX_ATTEMPTS", 3),
+            deadline_seconds=_seconds(env, "DASHBOARD_DEADLINE_SECONDS", 4.0),
         )
 
     @classmethod

@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
     admin.create_table()
     written = admin.put_many(demo_events(args.events))
+    # moto loads each service on its first request (auto-scaling takes seconds): before the first page's deadline.
+    app.extensions["events_table"].status.status()
     print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events.", flush=True)
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
     try:

@@ -72,6 +72,22 @@ def seed(table: Table, count: int, timestamp: str = "2024-01-01T00:00:00Z", pref
                       for n in range(count)))
 
 
+def answer(client, operation: str, response: dict | None = None, error: str | None = None, status: int = 400) -> None:
+    """Make a boto3 client answer `operation` (DynamoDB's name, such as DescribeTable) with `response`, or fail
+    with the error code `error`, from whichever thread asks (botocore's Stubber expects calls in one order)."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError
+
+    def respond(**_):
+        if error:
+            raise ClientError({"Error": {"Code": error, "Message": f"{error}: stubbed"},
+                               "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+        return AWSResponse(client.meta.endpoint_url, 200, {}, None), response
+
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register_first(f"before-call.{service}.{operation}", respond)
+
+
 def read_calls(table: Table) -> list[str]:
     """Every DynamoDB operation made on the table's client from now on, by name, counted by botocore itself."""
     seen: list[str] = []
@@ -121,6 +137,9 @@ def csrf_token(client) -> str:
 def moto_endpoint() -> Iterator[str]:
     """The embedded DynamoDB server of `make run`, answering over HTTP on loopback."""
     server, endpoint = start_server()
+    # moto loads each service's backend on its first request (auto-scaling takes seconds): not in a page's deadline.
+    Table.open(settings_for(unique_table(), endpoint)).clients.autoscaling.describe_scalable_targets(
+        ServiceNamespace="dynamodb")
     yield endpoint
     server.stop()
 

@@ -6,7 +6,7 @@ from botocore.stub import Stubber
 
 from dashboard import create_app
 from dashboard.store import Table
-from tests.conftest import settings_for
+from tests.conftest import answer, settings_for
 
 
 def autoscaling_rows(page: str) -> list[list[str]]:
@@ -53,15 +53,14 @@ def test_provisioned_table_shows_capacity_and_autoscaling(mocked_aws):
 
 
 def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_response("describe_table", {"Table": {
+    dynamodb = table.clients.dynamodb
+    answer(dynamodb, "DescribeTable", {"Table": {
         "TableName": table.name, "TableStatus": "ACTIVE",
         "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
-    stubber.add_client_error("describe_continuous_backups", "AccessDeniedException", "no dynamodb:DescribeContinuousBackups")
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
-    with stubber:
-        response = app.test_client().get("/status")
+    answer(dynamodb, "DescribeContinuousBackups", error="AccessDeniedException")
+    answer(dynamodb, "DescribeTimeToLive", {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})
+    response = app.test_client().get("/status")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'data-unavailable="denied"' in page and "DescribeContinuousBackups" in page
@@ -69,13 +68,12 @@ def test_a_denied_panel_says_so_and_the_rest_still_renders(app, table):
 
 
 def test_describe_table_denied_still_renders_the_other_panels(app, table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_client_error("describe_table", "AccessDeniedException", "no dynamodb:DescribeTable")
-    stubber.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": {
+    dynamodb = table.clients.dynamodb
+    answer(dynamodb, "DescribeTable", error="AccessDeniedException")
+    answer(dynamodb, "DescribeContinuousBackups", {"ContinuousBackupsDescription": {
         "ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}}})
-    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
-    with stubber:
-        response = app.test_client().get("/status")
+    answer(dynamodb, "DescribeTimeToLive", {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}})
+    response = app.test_client().get("/status")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-unavailable="denied"' in page and "expires" in page
     assert 'data-pitr-status' in page

@@ -7,7 +7,7 @@ from botocore.stub import Stubber
 
 from dashboard.store import (AccessDenied, BackendUnavailable, EventExists, EventNotFound, StoreError, Table, TableMissing,
                              Throttled, TIMESTAMP_INDEX)
-from tests.conftest import admin, put_items, read_calls, seed, settings_for
+from tests.conftest import admin, answer, put_items, read_calls, seed, settings_for
 
 
 def test_create_table_matches_the_spec(table):
@@ -150,14 +150,13 @@ def test_sdk_errors_become_domain_errors(table, code, error):
 
 
 def test_a_denied_status_panel_says_so_and_the_others_answer(table):
-    stubber = Stubber(table.clients.dynamodb)
-    stubber.add_response("describe_table", {"Table": {
+    dynamodb = table.clients.dynamodb
+    answer(dynamodb, "DescribeTable", {"Table": {
         "TableName": table.name, "TableStatus": "ACTIVE", "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}],
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}})
-    stubber.add_client_error("describe_continuous_backups", "AccessDeniedException", "not allowed")
-    stubber.add_client_error("describe_time_to_live", "UnknownOperationException", "no such API", http_status_code=400)
-    with stubber:
-        status = table.status.status()
+    answer(dynamodb, "DescribeContinuousBackups", error="AccessDeniedException")
+    answer(dynamodb, "DescribeTimeToLive", error="UnknownOperationException")
+    status = table.status.status()
     assert status.description is not None and status.description.status == "ACTIVE"
     assert status.pitr.status == "UNKNOWN" and status.pitr.unavailable.reason == "denied"
     assert status.ttl.unavailable.reason == "unsupported"

@@ -4,15 +4,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .clients import Clients
-from .errors import AccessDenied, StoreError, TableMissing, Unsupported, call
+from .clients import MAX_POOL_CONNECTIONS, Clients
+from .deadline import carried
+from .errors import AccessDenied, BackendUnavailable, StoreError, Unsupported, call
 from .records import (AutoScalingStatus, IndexStatus, PitrStatus, ScalingTarget, TableDescription, TableStatus,
                       TtlStatus, Unavailable)
 
 # DynamoDB refreshes ItemCount only about every six hours: asking more than once a minute buys nothing.
 ITEM_COUNT_CACHE_SECONDS = 60.0
+# The panels of concurrent status requests share these threads; each call ends by its request's deadline.
+PANEL_THREADS = MAX_POOL_CONNECTIONS // 2
 
 
 class StatusReader:
@@ -26,6 +30,7 @@ class StatusReader:
         self._count_lock = threading.Lock()
         self._count: int | None = None
         self._count_asked_at: float | None = None
+        self._panels = ThreadPoolExecutor(PANEL_THREADS, thread_name_prefix="status-panel")
 
     def _describe_table(self) -> dict[str, Any]:
         table: dict[str, Any] = call(self._dynamodb.describe_table, self.table_name, TableName=self.table_name)["Table"]
@@ -55,22 +60,39 @@ class StatusReader:
         return str(self._describe_table().get("TableStatus", "UNKNOWN"))
 
     def status(self) -> TableStatus:
-        """Every status panel; each one that cannot be read says why and the rest still answer."""
-        description, description_unavailable = None, None
-        try:
-            description = describe(self._describe_table())
-        except TableMissing:
-            raise
-        except StoreError as error:
-            description_unavailable = unavailable(error)
-        return TableStatus(
+        """Every status panel, asked concurrently within the request's deadline.
+
+        A panel that is denied or unsupported says why and the rest still answer; when DescribeTable
+        cannot be read because DynamoDB is down, throttling, erroring or the table is missing, or when
+        every panel is denied (the credentials themselves are refused), the whole status is unavailable.
+        """
+        described = self._panels.submit(carried(self._described))
+        pitr = self._panels.submit(carried(self._pitr))
+        ttl = self._panels.submit(carried(self._ttl))
+        description, description_unavailable, autoscaling = described.result()
+        status = TableStatus(
             table_name=self.table_name,
             description=description,
             description_unavailable=description_unavailable,
-            pitr=self._pitr(),
-            ttl=self._ttl(),
-            autoscaling=self._scaling(description),
+            pitr=pitr.result(),
+            ttl=ttl.result(),
+            autoscaling=autoscaling,
         )
+        panels = (status.description_unavailable, status.pitr.unavailable, status.ttl.unavailable,
+                  status.autoscaling.unavailable)
+        if all(panel is not None and panel.reason == "denied" for panel in panels):
+            raise AccessDenied("DynamoDB refused every status call: the dashboard's credentials are refused",
+                               "AccessDeniedException")
+        return status
+
+    def _described(self) -> tuple[TableDescription | None, Unavailable | None, AutoScalingStatus]:
+        try:
+            description = describe(self._describe_table())
+        except BackendUnavailable:
+            raise
+        except StoreError as error:
+            return None, unavailable(error), self._scaling(None)
+        return description, None, self._scaling(description)
 
     def _pitr(self) -> PitrStatus:
         try:
