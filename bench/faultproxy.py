@@ -43,6 +43,7 @@ class FaultProxy:
         self.url = f"http://{self._host}:{self._port}"
         self.requests: list[str] = []  # X-Amz-Target of every request seen, in order
         self.lost: list[str] = []  # what lose-put forwarded and then did not answer
+        self.after_lost = "pass"  # the fault once lose-put has lost one answer
 
     # ------------------------------------------------------------------ control
 
@@ -130,14 +131,18 @@ class FaultProxy:
         if fault == "delay":
             time.sleep(self.delay)
         response = self._forward(request)
-        if fault == "lose-put" and target.endswith(".PutItem"):
-            with self._lock:
-                if self._fault == "lose-put":
-                    self._fault = "pass"  # once
-                    self.lost.append(target)
-                    _reset(conn)
-                    return False
+        if fault == "lose-put" and target.endswith(".PutItem") and self._lose_once(target):
+            _reset(conn)
+            return False
         conn.sendall(response)
+        return True
+
+    def _lose_once(self, target: str) -> bool:
+        with self._lock:
+            if self._fault != "lose-put":
+                return False  # another connection lost its answer first
+            self.lost.append(target)
+        self.fault = self.after_lost
         return True
 
     def _forward(self, request: bytes) -> bytes:

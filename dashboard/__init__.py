@@ -9,7 +9,7 @@ from flask import Flask, Response, g, request
 from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
-from . import health, present
+from . import audit, health, present
 from .config import ConfigError, Settings
 from .cursors import Cursors
 from .store import Table, deadline
@@ -70,6 +70,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     if settings.read_only:
         # Registered before CSRF protection, so a write in read-only mode is a 403 whatever it carries.
         app.before_request(refuse_writes)
+
+    audit.register(app)
 
     @app.before_request
     def _start_deadline() -> None:

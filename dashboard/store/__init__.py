@@ -11,7 +11,7 @@ from ..config import Settings
 from . import deadline
 from .clients import Clients, build_clients
 from .errors import (RETRY_AFTER_SECONDS, AccessDenied, BackendUnavailable, DeadlineExceeded, EventExists,
-                     EventNotFound, Rejected, StoreError, TableMissing, Throttled, Unsupported)
+                     EventNotFound, Rejected, StoreError, TableMissing, Throttled, Unsupported, WriteOutcomeUnknown)
 from .events import EventStore
 from .records import (TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, Event, EventPage, PageKey, TableStatus,
                       WireItem)
@@ -21,7 +21,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS", "TABLE_KEY", "TIMESTAMP_ATTRIBUTE", "TIMESTAMP_INDEX",
     "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded", "deadline", "Event", "EventExists", "EventNotFound", "EventPage",
     "EventStore", "PageKey", "Rejected", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus",
-    "Throttled", "Unsupported", "WireItem", "build_clients",
+    "Throttled", "Unsupported", "WireItem", "WriteOutcomeUnknown", "build_clients",
 ]
 
 

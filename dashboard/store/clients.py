@@ -10,6 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import NoRegionError
 
 from ..config import LOCAL_REGION, ConfigError, Settings
+from .attempts import watch_attempts
 from .deadline import bound_by_deadline
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ def build_clients(settings: Settings) -> Clients:
     try:
         # With no endpoint set, boto3 resolves AWS's own (and any endpoint_url in the profile).
         return Clients(
-            dynamodb=bound_by_deadline(
-                session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint)),
+            dynamodb=watch_attempts(bound_by_deadline(
+                session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint))),
             autoscaling=bound_by_deadline(
                 session.client("application-autoscaling", config=config, endpoint_url=settings.autoscaling_endpoint)),
         )

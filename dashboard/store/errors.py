@@ -59,6 +59,14 @@ class Throttled(BackendUnavailable):
     pass
 
 
+class WriteOutcomeUnknown(BackendUnavailable):
+    """A write whose answer was lost and could not be checked: it may or may not have been stored."""
+
+    def __init__(self, message: str, code: str, event_id: str):
+        super().__init__(message, code)
+        self.event_id = event_id
+
+
 class DeadlineExceeded(BackendUnavailable):
     """The request's deadline passed before DynamoDB answered (see deadline.py)."""
 
@@ -77,6 +85,13 @@ class Unsupported(StoreError):
 
 class Rejected(StoreError):
     """DynamoDB refused the request as invalid (an item over 400 KB, say)."""
+
+
+def retried(error: StoreError) -> bool:
+    """Whether botocore made more than one attempt before this error (so an earlier one may have been applied)."""
+    cause = error.__cause__
+    metadata = cause.response.get("ResponseMetadata", {}) if isinstance(cause, ClientError) else {}
+    return int(metadata.get("RetryAttempts") or 0) > 0
 
 
 def error_code(error: ClientError) -> str:
