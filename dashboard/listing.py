@@ -29,6 +29,8 @@ class ListingQuery:
     limit: int
     timestamp: str | None  # the stored UTC form, when searching the timestamp index
     position: Position
+    # What was typed, when it named a fraction of a second the index cannot: the page says so.
+    fraction_asked: str | None = None
 
     @property
     def scope(self) -> str:
@@ -65,17 +67,18 @@ def parse_limit(raw: str | None) -> int:
 def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
     limit = parse_limit(args.get("limit"))
     raw_timestamp = (args.get("timestamp") or "").strip()
-    timestamp = None
+    timestamp = fraction_asked = None
     if raw_timestamp:
         try:
             timestamp = times.normalize(raw_timestamp)
+            fraction_asked = raw_timestamp if times.has_fraction(raw_timestamp) else None
         except times.TimestampError as error:
             raise BadParameter(str(error)) from None
     try:
         position = cursors.decode(args.get("cursor"), cursor_scope(timestamp))
     except CursorError as error:
         raise BadParameter(str(error)) from None
-    return ListingQuery(limit=limit, timestamp=timestamp, position=position)
+    return ListingQuery(limit=limit, timestamp=timestamp, position=position, fraction_asked=fraction_asked)
 
 
 def fetch(store: EventStore, query: ListingQuery, cursors: Cursors) -> Listing:

@@ -100,7 +100,6 @@ def local_environment(endpoint: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": LOCAL_REGION,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
-        "DASHBOARD_LOCAL": "1",
     }
 
 
@@ -116,10 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(local_environment(endpoint))
     os.environ.setdefault("EVENTS_TABLE", DEFAULT_TABLE)
 
-    from . import create_app
+    from . import Settings, create_app
     from .store.admin import TableAdmin
 
-    app = create_app()
+    # Local mode is this entry point, never a variable: it alone may run without SECRET_KEY and sign-in.
+    app = create_app(Settings.from_env(local=True))
     admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
     admin.create_table()
     written = admin.put_many(demo_events(args.events))

@@ -43,12 +43,14 @@ def unique_table() -> str:
     return f"test-{uuid.uuid4().hex[:12]}-events"
 
 
-def settings_for(table: str, endpoint: str | None = None, **overrides: object) -> Settings:
-    values = {"SECRET_KEY": SECRET, "EVENTS_TABLE": table, "DASHBOARD_LOCAL": "0", "DASHBOARD_READ_ONLY": "0"}
+def settings_for(table: str, endpoint: str | None = None, local: bool = False, **overrides: object) -> Settings:
+    """Settings for a test app: open (DASHBOARD_AUTH=off) unless the test signs in or asks for local mode."""
+    values = {"SECRET_KEY": SECRET, "EVENTS_TABLE": table, "DASHBOARD_READ_ONLY": "0",
+              "DASHBOARD_AUTH": "" if local or {"DASHBOARD_USERS", "DASHBOARD_AUTH_HEADER"} & set(overrides) else "off"}
     if endpoint:
         values["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
     values.update({key: str(value) for key, value in overrides.items()})
-    return Settings.from_env(values)
+    return Settings.from_env(values, local=local)
 
 
 @pytest.fixture
@@ -177,7 +179,7 @@ class LiveServer:
 def live_server(moto_endpoint: str, demo_table: tuple[str, list[dict]]) -> Iterator[LiveServer]:
     """The dashboard itself over HTTP, talking to the embedded DynamoDB over HTTP: what `make run` serves."""
     name, _ = demo_table
-    app = create_app(settings_for(name, moto_endpoint, DASHBOARD_LOCAL="1"))
+    app = create_app(settings_for(name, moto_endpoint, local=True))
     server = LiveServer(app).start()
     yield server
     server.stop()

@@ -49,7 +49,7 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting on a busy machine
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
@@ -57,7 +57,7 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
 def environment(endpoint: str, table: str, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_ENDPOINT")}
     env.update({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "EVENTS_TABLE": table,
-                "SECRET_KEY": "integration-secret-0123456789", "DASHBOARD_LOCAL": "0", **extra})
+                "SECRET_KEY": "integration-secret-0123456789", "DASHBOARD_AUTH": "off", **extra})
     return env
 
 

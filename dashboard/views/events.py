@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import audit, listing, present, times
+from .. import audit, listing, posted, present, times
 from ..forms import EventForm
 from ..store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
 from .common import cursors, is_htmx, render_page_or_fragment, retry_later, table
@@ -69,8 +69,9 @@ def create_event() -> Response:
     In read-only mode create_app refuses every write before it gets here (and before CSRF).
     Every attempt leaves one audit line: who, which id, and what came of it.
     """
-    form = EventForm()
-    if not form.validate():
+    formdata, problems = posted.fields()
+    form = EventForm(formdata=formdata)
+    if not form.validate_posted(problems):
         audit.insert_attempt(form.event_id.data, "invalid")
         return render_page_or_fragment("events/new.html", "events/_form.html", status=422, form=form)
     try:
