@@ -81,7 +81,7 @@ def profile_page(endpoint: str, table: str, path: str, requests: int) -> dict[st
     app = create_app({
         "SECRET_KEY": SECRET_KEY, "EVENTS_TABLE": table, "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": endpoint, "AWS_REGION": REGION,
-        "DASHBOARD_LOCAL": "0", "DASHBOARD_READ_ONLY": "0",
+        "DASHBOARD_AUTH": "off", "DASHBOARD_READ_ONLY": "0",
     })
     client = app.test_client()
     for _ in range(5):

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
-from . import health, present
+from . import audit, auth, health, posted, present
 from .config import ConfigError, Settings
 from .cursors import Cursors
-from .store import Table
+from .store import Table, deadline
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -63,15 +63,31 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
 
-    from .views.common import EventIdConverter, refuse_writes
+    from .views.common import EventIdConverter, detail_url, refuse_writes
     app.url_map.converters["event_id"] = EventIdConverter
+    app.jinja_env.globals["detail_url"] = detail_url
 
     app.extensions["events_table"] = table or Table.open(settings)
     app.extensions["events_cursors"] = Cursors(settings.secret_key)
+    # Before anything else answers: a request id for the log, then who is asking.
+    audit.register(app)
+    auth.register(app, settings)
     if settings.read_only:
         # Registered before CSRF protection, so a write in read-only mode is a 403 whatever it carries.
         app.before_request(refuse_writes)
 
+    @app.before_request
+    def _start_deadline() -> None:
+        # Every DynamoDB call this request makes, and their retries, share one deadline.
+        g.dynamodb_deadline = deadline.start(settings.deadline_seconds)
+
+    @app.teardown_request
+    def _end_deadline(_error: BaseException | None) -> None:
+        token = g.pop("dynamodb_deadline", None)
+        if token is not None:
+            deadline.finish(token)
+
+    posted.register(app)  # before CSRF protection, which reads the form it prepares
     CSRFProtect(app)
 
     from .views import api, errors, events, status
@@ -92,13 +108,15 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
         lag=present.lag,
         type_tag=present.type_tag,
         breakable=present.breakable,
+        visible=present.visible,
         level=health.level,
         dimension=health.dimension_label,
     )
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"settings": settings, "type_names": present.TYPE_NAMES, "level_labels": health.LEVEL_LABELS}
+        return {"settings": settings, "type_names": present.TYPE_NAMES, "level_labels": health.LEVEL_LABELS,
+                "current_user": audit.user_name()}
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -28,6 +28,14 @@ def register(app: Flask) -> None:
             raise click.ClickException(error.message) from None
         click.echo(f"{'Created' if created else 'Already there:'} table {admin.table_name} at {admin.endpoint_url}")
 
+    @app.cli.command("hash-password")
+    @click.password_option(help="The password (asked twice when not given).")
+    def hash_password(password: str) -> None:
+        """Print a werkzeug password hash for DASHBOARD_USERS (name:HASH,name2:HASH2)."""
+        from werkzeug.security import generate_password_hash
+
+        click.echo(generate_password_hash(password))
+
     @app.cli.command("seed-demo")
     @click.option("--count", default=2400, show_default=True, type=click.IntRange(1, 1_000_000))
     @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),

@@ -1,11 +1,13 @@
 """One Settings object read from the environment, validated once at start-up."""
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_TABLE = "devops-studio-dev-events"
@@ -13,6 +15,12 @@ DEFAULT_TABLE = "devops-studio-dev-events"
 LOCAL_REGION = "us-east-1"
 # DynamoDB's own rule for table names.
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# An HTTP header name (RFC 9110 token), for DASHBOARD_AUTH_HEADER.
+_HEADER_NAME = re.compile(r"\A[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}\Z")
+# werkzeug's generate_password_hash: method$salt$hash, such as scrypt:32768:8:1$...$... or pbkdf2:sha256:...
+_PASSWORD_HASH = re.compile(r"\A(scrypt|pbkdf2)(:[A-Za-z0-9]+)*\$[^$\s]+\$[0-9a-f]+\Z")
+# SECRET_KEY must be hard to guess: the character counts of the key, taken as a sample, carry at least this much.
+MIN_SECRET_BITS = 48
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 CANONICAL_CHOICES = ("auto", "yes", "no")
@@ -48,6 +56,65 @@ def _bounded(env: Mapping[str, Any], name: str, default: float, kind: type, low:
     return value
 
 
+def secret_bits(key: str) -> float:
+    """A rough estimate of a key's entropy: its length times the Shannon entropy of its characters."""
+    counts = Counter(key)
+    return -sum(count * math.log2(count / len(key)) for count in counts.values()) if key else 0.0
+
+
+def _secret_key(env: Mapping[str, Any], local: bool) -> str:
+    secret_key = str(env.get("SECRET_KEY") or "")
+    if not secret_key and local:
+        # The embedded local server only: a fresh key per start is fine, nothing outlives the process.
+        return secrets.token_hex(32)
+    if not secret_key:
+        raise ConfigError(
+            "SECRET_KEY is not set: it signs sessions, CSRF tokens and page cursors. "
+            "Set it to a long random value (python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    if len(secret_key) < 16 or secret_bits(secret_key) < MIN_SECRET_BITS:
+        raise ConfigError("SECRET_KEY is too short or too predictable: use at least 16 random characters "
+                          "(python -c 'import secrets; print(secrets.token_hex(32))')")
+    return secret_key
+
+
+def _users(env: Mapping[str, Any]) -> dict[str, str]:
+    """DASHBOARD_USERS="name:HASH,name2:HASH2" with werkzeug password hashes (`flask hash-password`)."""
+    users: dict[str, str] = {}
+    for entry in str(env.get("DASHBOARD_USERS") or "").split(","):
+        if not entry.strip():
+            continue
+        name, _, password_hash = entry.strip().partition(":")
+        if not name or not _PASSWORD_HASH.match(password_hash):
+            raise ConfigError(f"DASHBOARD_USERS entry for {name or '(no name)'!r} must be name:HASH with HASH "
+                              "from `flask hash-password` (werkzeug's generate_password_hash)")
+        users[name] = password_hash
+    return users
+
+
+def _auth(env: Mapping[str, Any], local: bool) -> tuple[str, dict[str, str], str | None]:
+    """(mode, users, header): how a request proves who makes it; refused when nothing was chosen."""
+    users = _users(env)
+    header = str(env.get("DASHBOARD_AUTH_HEADER") or "").strip() or None
+    switch = str(env.get("DASHBOARD_AUTH") or "").strip().lower()
+    if switch not in ("", "off"):
+        raise ConfigError(f"DASHBOARD_AUTH may only be 'off' (run open, on purpose), not {switch!r}")
+    if header is not None and not _HEADER_NAME.match(header):
+        raise ConfigError(f"DASHBOARD_AUTH_HEADER must be an HTTP header name, not {header!r}")
+    chosen = [mode for mode, on in (("basic", users), ("header", header), ("off", switch == "off")) if on]
+    if len(chosen) > 1:
+        raise ConfigError("set only one of DASHBOARD_USERS, DASHBOARD_AUTH_HEADER and DASHBOARD_AUTH=off")
+    if chosen:
+        return chosen[0], users, header
+    if local:
+        return "local", {}, None
+    raise ConfigError(
+        "no sign-in is configured, and the dashboard shows and writes production data: set DASHBOARD_USERS "
+        "(HTTP Basic users; `flask hash-password` makes a hash), DASHBOARD_AUTH_HEADER (the identity header of "
+        "the SSO proxy in front), or DASHBOARD_AUTH=off to run open on purpose"
+    )
+
+
 def _seconds(env: Mapping[str, Any], name: str, default: float) -> float:
     return float(_bounded(env, name, default, float, 0.1, 300, "a number of seconds"))
 
@@ -68,8 +135,15 @@ class Settings:
     table_name: str
     secret_key: str
     read_only: bool = False
-    # The embedded moto server started by `make run`: shows the local-data banner.
+    # The embedded moto server started by `make run` (dashboard.local passes local=True; no variable can):
+    # shows the local-data banner, and alone may run without SECRET_KEY and sign-in.
     local_mode: bool = False
+    # How requests are signed in: "basic" (users), "header" (auth_header from an SSO proxy), "off" or "local".
+    auth_mode: str = "off"
+    users: dict[str, str] = field(default_factory=dict, repr=False)
+    auth_header: str | None = None
+    # How many proxies in front set X-Forwarded-*: 0 trusts none; more also marks the session cookie Secure.
+    trust_proxy: int = 0
     # Where DynamoDB answers when it is not AWS: boto3's own variables, read here too so that
     # create_app(config) can point one app at a test endpoint without touching os.environ.
     dynamodb_endpoint: str | None = None
@@ -90,32 +164,28 @@ class Settings:
     # What one filtered or range page may spend before it stops and offers Continue.
     read_budget_seconds: float = 3.0
     read_budget_rcu: float = 2000.0
+    # One deadline per request over all its DynamoDB calls and their retries (store/deadline.py).
+    deadline_seconds: float = 4.0
 
     @classmethod
-    def from_mapping(cls, env: Mapping[str, Any]) -> Settings:
+    def from_mapping(cls, env: Mapping[str, Any], local: bool = False) -> Settings:
         table_name = str(env.get("EVENTS_TABLE") or DEFAULT_TABLE).strip()
         if not _TABLE_NAME.match(table_name):
             raise ConfigError(
                 f"EVENTS_TABLE {table_name!r} is not a DynamoDB table name "
                 "(3-255 characters: letters, digits, '_', '-', '.')"
             )
-        local_mode = _flag(env, "DASHBOARD_LOCAL")
-        secret_key = str(env.get("SECRET_KEY") or "")
-        if not secret_key:
-            if not local_mode:
-                raise ConfigError(
-                    "SECRET_KEY is not set: it signs sessions, CSRF tokens and page cursors. "
-                    "Set it to a long random value (python -c 'import secrets; print(secrets.token_hex(32))')."
-                )
-            # Local demo only: a fresh key per start is fine, nothing outlives the process.
-            secret_key = secrets.token_hex(32)
-        elif len(secret_key) < 16 and not local_mode:
-            raise ConfigError("SECRET_KEY is too short: use at least 16 random characters")
+        secret_key = _secret_key(env, local)
+        auth_mode, users, auth_header = _auth(env, local)
         return cls(
             table_name=table_name,
             secret_key=secret_key,
             read_only=_flag(env, "DASHBOARD_READ_ONLY"),
-            local_mode=local_mode,
+            local_mode=local,
+            auth_mode=auth_mode,
+            users=users,
+            auth_header=auth_header,
+            trust_proxy=_bounded(env, "TRUST_PROXY", 0, int, 0, 5, "a whole number of proxies"),
             dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL") or None,
             autoscaling_endpoint=(env.get("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING") or env.get("AWS_ENDPOINT_URL")
                                   or env.get("AWS_ENDPOINT_URL_DYNAMODB") or None),
@@ -129,8 +199,9 @@ class Settings:
             timestamps_canonical=_choice(env, "TIMESTAMPS_CANONICAL", CANONICAL_CHOICES),
             read_budget_seconds=_seconds(env, "READ_BUDGET_SECONDS", 3.0),
             read_budget_rcu=_bounded(env, "READ_BUDGET_RCU", 2000.0, float, 0.5, 1_000_000, "a number of RCUs"),
+            deadline_seconds=_seconds(env, "DASHBOARD_DEADLINE_SECONDS", 4.0),
         )
 
     @classmethod
-    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
-        return cls.from_mapping({**os.environ, **(overrides or {})})
+    def from_env(cls, overrides: Mapping[str, Any] | None = None, local: bool = False) -> Settings:
+        return cls.from_mapping({**os.environ, **(overrides or {})}, local)

@@ -3,14 +3,15 @@
 DynamoDB only reads forwards, so a token holds where its page starts (the ExclusiveStartKey of a
 Scan or Query, or for a time range the (timestamp, event_id) keyset of the last event shown) and
 the starts of the pages before it. That makes "previous" work from any bookmarked URL with no server
-state. The trail is capped so URLs stay within what proxies and gunicorn accept: past the cap
-the oldest keys are dropped and "previous" from the oldest kept page goes to the first page.
+state. The trail is capped, in pages and in characters, so URLs stay within what proxies and gunicorn
+accept: past the cap the oldest keys are dropped and "previous" from the oldest kept page goes to the
+first page.
 """
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -18,6 +19,9 @@ from itsdangerous import BadData, URLSafeSerializer
 from .store.records import Keyset
 
 MAX_TRAIL = 100
+# Long ids make long keys: a token is kept under this many characters (oldest trail dropped first), so
+# that every link holding one, and a detail link's way back to it, fit gunicorn's 8190-byte request line.
+MAX_TOKEN_LENGTH = 3000
 _VERSION = 1
 # A key value as DynamoDB's wire format has it: key attributes are strings, numbers or binary.
 _KEY_TYPES = ("S", "N", "B")
@@ -74,8 +78,24 @@ class Cursors:
         self._serializer = URLSafeSerializer(secret_key, salt="events-dashboard.cursor")
 
     def encode(self, position: Position, scope: str) -> str | None:
+        """The token of a position; when the trail makes it too long for a URL, the oldest pages are dropped."""
         if position.is_first:
             return None
+        token = self._dumps(position, scope)
+        if len(token) <= MAX_TOKEN_LENGTH or not position.trail:
+            return token
+        # Keep as many of the most recent pages as fit: a binary search over how many are kept.
+        best, low, high = self._dumps(replace(position, trail=(), truncated=True), scope), 1, len(position.trail) - 1
+        while low <= high:
+            kept = (low + high) // 2
+            candidate = self._dumps(replace(position, trail=position.trail[-kept:], truncated=True), scope)
+            if len(candidate) <= MAX_TOKEN_LENGTH:
+                best, low = candidate, kept + 1
+            else:
+                high = kept - 1
+        return best
+
+    def _dumps(self, position: Position, scope: str) -> str:
         payload = {
             "v": _VERSION,
             "s": scope,

@@ -13,8 +13,10 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from . import times
 
-# DynamoDB allows 2048 bytes of partition key; ids longer than this are not worth typing.
+# Ids longer than this are not worth typing; DynamoDB itself allows 2048 bytes of partition key (in UTF-8,
+# so 700 emoji are too many).
 MAX_ID_LENGTH = 1024
+MAX_KEY_BYTES = 2048
 MAX_TEXT_LENGTH = 2048
 # Numbers carry at most 38 significant digits in DynamoDB.
 _SIZE = re.compile(r"\A[0-9]{1,38}\Z")
@@ -29,6 +31,19 @@ def _no_surrounding_space(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("must not start or end with spaces (the id must match exactly when searched)")
 
 
+def _text(form: FlaskForm, field: StringField) -> None:
+    try:
+        (field.data or "").encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("holds characters that are not valid Unicode text (lone surrogates)") from None
+
+
+def _key_size(form: FlaskForm, field: StringField) -> None:
+    size = len((field.data or "").encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_BYTES:
+        raise ValidationError(f"is {size:,} bytes in UTF-8; DynamoDB keys hold at most {MAX_KEY_BYTES:,} bytes")
+
+
 def _timestamp(form: FlaskForm, field: StringField) -> None:
     try:
         times.normalize(field.data or "")
@@ -39,22 +54,23 @@ def _timestamp(form: FlaskForm, field: StringField) -> None:
 class EventForm(FlaskForm):
     event_id = StringField(
         "Event id",
-        validators=[DataRequired("an event id is required"), Length(max=MAX_ID_LENGTH), _no_surrounding_space],
+        validators=[DataRequired("an event id is required"), _text, Length(max=MAX_ID_LENGTH), _key_size,
+                    _no_surrounding_space],
         description="Unique: an id that exists already is refused, never overwritten.",
     )
-    event_type = StringField("Event type", validators=[DataRequired("an event type is required"),
+    event_type = StringField("Event type", validators=[DataRequired("an event type is required"), _text,
                                                        Length(max=MAX_TEXT_LENGTH)], default="test")
-    source = StringField("Source", validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
+    source = StringField("Source", validators=[Optional(), _text, Length(max=MAX_TEXT_LENGTH)],
                          description="The bucket or service the event came from.")
-    key = StringField("Key", validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
+    key = StringField("Key", validators=[Optional(), _text, Length(max=MAX_TEXT_LENGTH)],
                       description="The object key, such as path/to/file.txt.")
-    event_name = StringField("Event name", validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
+    event_name = StringField("Event name", validators=[Optional(), _text, Length(max=MAX_TEXT_LENGTH)],
                              description="Such as ObjectCreated:Put.")
     size = StringField("Size (bytes)", validators=[
         Optional(), Regexp(_SIZE, message="must be a whole number of bytes, 0 or more (at most 38 digits)")])
-    content_type = StringField("Content type", validators=[Optional(), Length(max=255)],
+    content_type = StringField("Content type", validators=[Optional(), _text, Length(max=255)],
                                description="Such as text/plain.")
-    timestamp = StringField("Timestamp (UTC)", validators=[DataRequired("a timestamp is required"), _timestamp],
+    timestamp = StringField("Timestamp (UTC)", validators=[DataRequired("a timestamp is required"), _text, _timestamp],
                             description="ISO-8601; stored as YYYY-MM-DDTHH:MM:SSZ in UTC. "
                                         "A time without an offset is UTC. Left as it is, the time of submitting "
                                         "is stored.")
@@ -63,6 +79,16 @@ class EventForm(FlaskForm):
 
     # The fields a copy of an existing event takes over from it.
     COPIED = ("event_type", "source", "key", "event_name", "size", "content_type")
+
+    def validate_posted(self, problems: Mapping[str, str]) -> bool:
+        """validate(), plus the fields that were sent as something other than text (posted.fields)."""
+        valid = bool(self.validate())
+        for name, message in problems.items():
+            field = self._fields.get(name)
+            if field is not None and name != "csrf_token":
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
 
     def prefill(self, original: Mapping[str, Any] | None = None) -> None:
         """Fresh defaults: a new id and the current time, and the attributes of `original` when copying one."""

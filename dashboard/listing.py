@@ -53,6 +53,8 @@ class ListingQuery:
     position: Position
     filters: Filters = field(default_factory=Filters)
     range: TimeRange | None = None
+    # What was typed, when it named a fraction of a second the index cannot: the page says so.
+    fraction_asked: str | None = None
 
     @property
     def scope(self) -> str:
@@ -165,6 +167,8 @@ def parse_range(args: Mapping[str, str]) -> TimeRange | None:
 def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
     limit = parse_limit(args.get("limit"))
     timestamp = _moment(args, "timestamp")
+    raw_timestamp = (args.get("timestamp") or "").strip()
+    fraction_asked = raw_timestamp if timestamp and times.has_fraction(raw_timestamp) else None
     time_range = parse_range(args)
     if timestamp and time_range:
         raise BadParameter("search either one second (timestamp) or a time range (from and to), not both")
@@ -175,7 +179,8 @@ def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
         raise BadParameter(str(error)) from None
     if time_range is not None and position.start_key is not None and not isinstance(position.start_key, Keyset):
         raise BadParameter("cursor does not belong to a time range: start again from the first page")
-    return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range)
+    return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range,
+                        fraction_asked=fraction_asked)
 
 
 def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[EventPage, plans.Choice]:

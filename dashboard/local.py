@@ -41,7 +41,6 @@ def local_environment(endpoint: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": LOCAL_REGION,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
-        "DASHBOARD_LOCAL": "1",
     }
 
 
@@ -58,10 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(local_environment(endpoint))
     os.environ.setdefault("EVENTS_TABLE", DEFAULT_TABLE)
 
-    from . import create_app
+    from . import Settings, create_app
     from .store.admin import TableAdmin
 
-    app = create_app()
+    # Local mode is this entry point, never a variable: it alone may run without SECRET_KEY and sign-in.
+    app = create_app(Settings.from_env(local=True))
     admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
     admin.create_table()
     events = list(demo_events(args.events))
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     samples = admin.put_metrics(demo_metrics(events))
     print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events "
           f"and {samples} CloudWatch samples.", flush=True)
-    # moto loads each service's backend on its first call: pay for that now, not on the first page.
+    # moto loads each service on its first request (auto-scaling takes seconds): before the first page's deadline.
     app.extensions["events_table"].status.status()
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -72,8 +73,39 @@ def _wire_ready(typed: Any) -> Any:
 
 
 def wire_json(item: dict[str, Any]) -> str:
-    """The item exactly as stored, in DynamoDB JSON: numbers are the stored digit strings."""
-    return simplejson.dumps(_wire_ready(item), indent=2, sort_keys=True, ensure_ascii=False)
+    """The item exactly as stored, in DynamoDB JSON: numbers are the stored digit strings.
+
+    Invisible and reordering characters are written as \\u escapes: the same JSON value, but a
+    right-to-left override cannot turn the text around on the page."""
+    text = simplejson.dumps(_wire_ready(item), indent=2, sort_keys=True, ensure_ascii=False)
+    # The JSON encoder escapes control characters inside strings already; "\n" here is the indentation.
+    return "".join(_json_escape(char) if char != "\n" and is_hidden(char) else char for char in text)
+
+
+# Joins emoji sequences (family, flags): shown as the emoji, not as a code point.
+_ZERO_WIDTH_JOINER = "\u200d"
+
+
+def is_hidden(char: str) -> bool:
+    """Control, formatting (bidi overrides, zero-width) and separator characters: invisible or reordering."""
+    return char != _ZERO_WIDTH_JOINER and unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def _json_escape(char: str) -> str:
+    return simplejson.dumps(char, ensure_ascii=True)[1:-1]
+
+
+def visible(value: Any) -> Markup:
+    """Text for a page with every hidden character shown as its code point (U+202E), never acting on the text."""
+    text = str(value)
+    if not any(is_hidden(char) for char in text):
+        return escape(text)
+    return Markup("").join(
+        Markup('<span class="ctrl" title="{}">U+{:04X}</span>').format(unicodedata.name(char, "control character"),
+                                                                        ord(char))
+        if is_hidden(char) else escape(char)
+        for char in text
+    )
 
 
 def plain_ready(value: Any) -> Any:

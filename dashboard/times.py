@@ -15,10 +15,23 @@ class TimestampError(ValueError):
 
 
 def parse(text: str) -> datetime:
-    """The aware UTC datetime that `text` names, to the second (fractions are dropped)."""
+    """The aware UTC datetime that `text` names, to the second (fractions are dropped: see has_fraction)."""
+    return parse_precise(text).replace(microsecond=0)
+
+
+def has_fraction(text: str) -> bool:
+    """Whether a valid timestamp names a fraction of a second, which the index (keyed by the second) drops."""
+    return parse_precise(text).microsecond != 0
+
+
+def parse_precise(text: str) -> datetime:
+    """The aware UTC datetime that `text` names, fractions of a second kept."""
     value = (text or "").strip()
     if not value:
         raise TimestampError(f"timestamp is empty: expected {EXPECTED}")
+    if not value.isprintable():
+        # Python's fromisoformat ignores what follows a NUL after 'Z': never let such text through.
+        raise TimestampError(f"timestamp {value!r} holds control or formatting characters: expected {EXPECTED}")
     if _DATE_ONLY.match(value):
         raise TimestampError(
             f"timestamp {value!r} is a date without a time: events are indexed by the second, expected {EXPECTED}"
@@ -37,12 +50,14 @@ def parse(text: str) -> datetime:
         moment = moment.astimezone(UTC)
     except OverflowError:
         raise TimestampError(f"timestamp {text.strip()!r} is out of range") from None
-    return moment.replace(microsecond=0)
+    return moment
 
 
 def format_stored(moment: datetime) -> str:
-    """The stored form of an aware datetime."""
-    return moment.astimezone(UTC).strftime(STORED_FORMAT)
+    """The stored form of an aware datetime, always with a four-digit year (strftime drops leading zeros)."""
+    utc = moment.astimezone(UTC)
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z")
 
 
 def normalize(text: str) -> str:

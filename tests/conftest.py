@@ -51,12 +51,14 @@ def unique_table() -> str:
     return f"test-{uuid.uuid4().hex[:12]}-events"
 
 
-def settings_for(table: str, endpoint: str | None = None, **overrides: object) -> Settings:
-    values = {"SECRET_KEY": SECRET, "EVENTS_TABLE": table, "DASHBOARD_LOCAL": "0", "DASHBOARD_READ_ONLY": "0"}
+def settings_for(table: str, endpoint: str | None = None, local: bool = False, **overrides: object) -> Settings:
+    """Settings for a test app: open (DASHBOARD_AUTH=off) unless the test signs in or asks for local mode."""
+    values = {"SECRET_KEY": SECRET, "EVENTS_TABLE": table, "DASHBOARD_READ_ONLY": "0",
+              "DASHBOARD_AUTH": "" if local or {"DASHBOARD_USERS", "DASHBOARD_AUTH_HEADER"} & set(overrides) else "off"}
     if endpoint:
         values["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
     values.update({key: str(value) for key, value in overrides.items()})
-    return Settings.from_env(values)
+    return Settings.from_env(values, local=local)
 
 
 @pytest.fixture
@@ -221,6 +223,9 @@ def csrf_token(client) -> str:
 def moto_endpoint() -> Iterator[str]:
     """The embedded DynamoDB server of `make run`, answering over HTTP on loopback."""
     server, endpoint = start_server()
+    # moto loads each service's backend on its first request (auto-scaling takes seconds): not in a page's deadline.
+    Table.open(settings_for(unique_table(), endpoint)).clients.autoscaling.describe_scalable_targets(
+        ServiceNamespace="dynamodb")
     yield endpoint
     server.stop()
 
@@ -258,7 +263,7 @@ class LiveServer:
 def live_server(moto_endpoint: str, demo_table: tuple[str, list[dict]]) -> Iterator[LiveServer]:
     """The dashboard itself over HTTP, talking to the embedded DynamoDB over HTTP: what `make run` serves."""
     name, _ = demo_table
-    app = create_app(settings_for(name, moto_endpoint, DASHBOARD_LOCAL="1"))
+    app = create_app(settings_for(name, moto_endpoint, local=True))
     server = LiveServer(app).start()
     yield server
     server.stop()

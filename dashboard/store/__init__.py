@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Settings
+from . import deadline
 from .clients import Clients, build_clients
 from .errors import (
     RETRY_AFTER_SECONDS,
     AccessDenied,
     BackendUnavailable,
+    DeadlineExceeded,
     EventExists,
     EventNotFound,
     Rejected,
@@ -20,6 +22,7 @@ from .errors import (
     TableMissing,
     Throttled,
     Unsupported,
+    WriteOutcomeUnknown,
 )
 from .events import EventStore
 from .ranges import RangeReader
@@ -41,9 +44,10 @@ from .status import StatusReader
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TABLE_KEY", "TIMESTAMP_ATTRIBUTE", "TIMESTAMP_INDEX",
-    "AccessDenied", "BackendUnavailable", "Clients", "Event", "EventExists", "EventNotFound", "EventPage",
-    "EventStore", "Filters", "Keyset", "PageKey", "RangeReader", "ReadBudget", "Rejected", "Span", "StatusReader",
-    "StoreError", "Table", "TableMissing", "TableStatus", "Throttled", "Unsupported", "WireItem", "build_clients",
+    "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded", "Event", "EventExists", "EventNotFound",
+    "EventPage", "EventStore", "Filters", "Keyset", "PageKey", "RangeReader", "ReadBudget", "Rejected", "Span",
+    "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled", "Unsupported", "WireItem",
+    "WriteOutcomeUnknown", "build_clients", "deadline",
 ]
 
 

@@ -10,6 +10,8 @@ from botocore.config import Config
 from botocore.exceptions import NoRegionError
 
 from ..config import LOCAL_REGION, ConfigError, Settings
+from .attempts import watch_attempts
+from .deadline import bound_by_deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
+# botocore's default is 10: the status panels of a few concurrent requests would queue for connections.
 
 # Concurrent reads of one range page (store/ranges.py) and the status page's panels, on every gunicorn
 # thread: botocore's default pool of 10 connections per client would make some of them queue. Connections
@@ -49,6 +52,7 @@ def _client_config(settings: Settings) -> Config:
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         user_agent_extra="events-dashboard",
+        # Every gunicorn thread and the status page's fan-out may hold a connection at once.
         max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
@@ -80,9 +84,10 @@ def build_clients(settings: Settings) -> Clients:
     try:
         # With no endpoint set, boto3 resolves AWS's own (and any endpoint_url in the profile).
         return Clients(
-            dynamodb=session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint),
-            autoscaling=session.client("application-autoscaling", config=config,
-                                       endpoint_url=settings.autoscaling_endpoint),
+            dynamodb=watch_attempts(bound_by_deadline(
+                session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint))),
+            autoscaling=bound_by_deadline(
+                session.client("application-autoscaling", config=config, endpoint_url=settings.autoscaling_endpoint)),
             cloudwatch=session.client("cloudwatch", config=_cloudwatch_config(settings),
                                       endpoint_url=settings.cloudwatch_endpoint),
             metrics_wait_seconds=(min(settings.connect_timeout, settings.cloudwatch_timeout)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder, Key as KeyCondition
 
-from .errors import EventExists, EventNotFound, StoreError, call
+from .attempts import watched
+from .errors import EventExists, EventNotFound, StoreError, WriteOutcomeUnknown, call, retried
 from .reading import Meter, filter_condition
 from .records import (
     TABLE_KEY,
@@ -18,6 +19,7 @@ from .records import (
     PageKey,
     ReadBudget,
     WireItem,
+    to_plain,
     to_wire,
 )
 
@@ -122,18 +124,45 @@ class EventStore:
         return Event(item)
 
     def put_new(self, values: Mapping[str, Any]) -> Event:
-        """Write an event only if its id is new: an existing event is never overwritten."""
+        """Write an event only if its id is new: an existing event is never overwritten.
+
+        When an attempt's answer was lost and botocore retried, the retry's condition fails on the item
+        this very submit wrote; when the last answer was lost, the write may have happened. Either way
+        the item is read back (consistently): the same content is this write, another is a real
+        duplicate, and a read that fails leaves the outcome unknown (WriteOutcomeUnknown).
+        """
         item = to_wire(dict(values))
+        event_id = str(values.get(TABLE_KEY))
         condition, names, _ = expression(Attr(TABLE_KEY).not_exists())
         try:
-            call(self._dynamodb.put_item, self.table_name, TableName=self.table_name, Item=item,
-                 ConditionExpression=condition, ExpressionAttributeNames=names)
+            with watched() as attempts:
+                call(self._dynamodb.put_item, self.table_name, TableName=self.table_name, Item=item,
+                     ConditionExpression=condition, ExpressionAttributeNames=names)
         except StoreError as error:
-            if error.code == "ConditionalCheckFailedException":
-                raise EventExists(f"an event with id {values.get(TABLE_KEY)!r} already exists; nothing was written",
-                                  error.code) from error.__cause__
-            raise
+            duplicate = error.code == "ConditionalCheckFailedException"
+            if not (duplicate and retried(error)) and not attempts.answer_lost:
+                if duplicate:
+                    raise EventExists(f"an event with id {event_id!r} already exists; nothing was written",
+                                      error.code) from error.__cause__
+                raise
+            return self._read_back(item, event_id, error)
         return Event(item)
+
+    def _read_back(self, item: WireItem, event_id: str, error: StoreError) -> Event:
+        try:
+            stored = self.get(event_id)
+        except EventNotFound:
+            if error.code == "ConditionalCheckFailedException":
+                raise WriteOutcomeUnknown(f"DynamoDB did not confirm the write of event {event_id!r}",
+                                          error.code, event_id) from error
+            raise error from error.__cause__  # the lost answer was not a write: nothing was stored
+        except StoreError as unreadable:
+            raise WriteOutcomeUnknown(f"DynamoDB did not confirm the write of event {event_id!r} and could not "
+                                      "be asked again", unreadable.code, event_id) from error
+        if to_plain(stored.item) == to_plain(item):
+            return stored
+        raise EventExists(f"an event with id {event_id!r} already exists; nothing was written",
+                          "ConditionalCheckFailedException") from error.__cause__
 
 
 def _to_page(response: Mapping[str, Any], plan: str) -> EventPage:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from typing import Any
 
-from .clients import Clients
-from .errors import AccessDenied, StoreError, TableMissing, Unsupported, call
+from .clients import MAX_POOL_CONNECTIONS, Clients
+from .deadline import carried
+from .errors import AccessDenied, BackendUnavailable, StoreError, Unsupported, call
 from .metrics import DEFAULT_WINDOW, CapacityMetrics, MetricsReader, Window
 from .records import (
     AutoScalingStatus,
@@ -23,8 +24,8 @@ from .records import (
 
 # DynamoDB refreshes ItemCount (and TableSizeBytes) only about every six hours: asking more often buys nothing.
 ITEM_COUNT_CACHE_SECONDS = 60.0
-# DescribeTable (then auto-scaling, which needs its index names), PITR, TTL and GetMetricData.
-STATUS_CALLS = 4
+# The panels of concurrent status requests share these threads; each call ends by its request's deadline.
+PANEL_THREADS = MAX_POOL_CONNECTIONS // 2
 
 
 class StatusReader:
@@ -41,6 +42,7 @@ class StatusReader:
         self._count_lock = threading.Lock()
         self._figures: tuple[int | None, int | None] = (None, None)
         self._count_asked_at: float | None = None
+        self._panels = ThreadPoolExecutor(PANEL_THREADS, thread_name_prefix="status-panel")
 
     def _describe_table(self) -> dict[str, Any]:
         table: dict[str, Any] = call(self._dynamodb.describe_table, self.table_name, TableName=self.table_name)["Table"]
@@ -76,38 +78,43 @@ class StatusReader:
         return str(self._describe_table().get("TableStatus", "UNKNOWN"))
 
     def status(self, window: Window = DEFAULT_WINDOW) -> TableStatus:
-        """Every status panel, read concurrently; each one that cannot be read says why and the rest still answer.
+        """Every status panel, asked concurrently within the request's deadline.
 
-        boto3 clients are thread-safe; the threads live as long as this call, except one still waiting
-        on a CloudWatch that does not answer, which its read timeout ends.
+        A panel that is denied, unsupported or timed out says why and the rest still answer; when DescribeTable
+        cannot be read because DynamoDB is down, throttling, erroring or the table is missing, or when every
+        DynamoDB panel is denied (the credentials themselves are refused), the whole status is unavailable.
+        CloudWatch is waited for at most its own timeouts: one panel, never a reason for the page to be late.
         """
-        pool = ThreadPoolExecutor(max_workers=STATUS_CALLS, thread_name_prefix="status")
-        try:
-            waited_from = time.monotonic()
-            metrics = pool.submit(self._metrics, window)
-            pitr, ttl = pool.submit(self._pitr), pool.submit(self._ttl)
-            description, description_unavailable, autoscaling = pool.submit(self._description).result()
-            return TableStatus(
-                table_name=self.table_name,
-                description=description,
-                description_unavailable=description_unavailable,
-                pitr=pitr.result(),
-                ttl=ttl.result(),
-                autoscaling=autoscaling,
-                metrics=self._metrics_by_deadline(metrics, window, waited_from + self.metrics_wait),
-            )
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        waited_from = time.monotonic()
+        metrics = self._panels.submit(carried(self._metrics), window)
+        described = self._panels.submit(carried(self._described))
+        pitr = self._panels.submit(carried(self._pitr))
+        ttl = self._panels.submit(carried(self._ttl))
+        description, description_unavailable, autoscaling = described.result()
+        status = TableStatus(
+            table_name=self.table_name,
+            description=description,
+            description_unavailable=description_unavailable,
+            pitr=pitr.result(),
+            ttl=ttl.result(),
+            autoscaling=autoscaling,
+            metrics=self._metrics_by_deadline(metrics, window, waited_from + self.metrics_wait),
+        )
+        panels = (status.description_unavailable, status.pitr.unavailable, status.ttl.unavailable,
+                  status.autoscaling.unavailable)
+        if all(panel is not None and panel.reason == "denied" for panel in panels):
+            raise AccessDenied("DynamoDB refused every status call: the dashboard's credentials are refused",
+                               "AccessDeniedException")
+        return status
 
-    def _description(self) -> tuple[TableDescription | None, Unavailable | None, AutoScalingStatus]:
-        description, description_unavailable = None, None
+    def _described(self) -> tuple[TableDescription | None, Unavailable | None, AutoScalingStatus]:
         try:
             description = describe(self._describe_table())
-        except TableMissing:
+        except BackendUnavailable:
             raise
         except StoreError as error:
-            description_unavailable = unavailable(error)
-        return description, description_unavailable, self._scaling(description)
+            return None, unavailable(error), self._scaling(None)
+        return description, None, self._scaling(description)
 
     def _metrics(self, window: Window) -> CapacityMetrics:
         try:

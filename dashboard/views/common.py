@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request, url_for
 from werkzeug.routing import BaseConverter
 
 from ..config import Settings
@@ -12,6 +12,8 @@ from ..cursors import Cursors
 from ..store import RETRY_AFTER_SECONDS, ReadBudget, Table
 from ..store.metrics import DEFAULT_WINDOW, WINDOWS, Window
 
+# gunicorn's limit_request_line is 8190: every link the app makes stays under it with "GET " and " HTTP/1.1".
+MAX_LINK_LENGTH = 8000
 READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
 # Pages that exist only to write: refused in read-only mode like the writes themselves.
 _WRITE_FORMS = frozenset({"events.new_event"})
@@ -26,6 +28,16 @@ class EventIdConverter(BaseConverter):
     def to_url(self, value: str) -> str:
         # Every reserved character is escaped so that the id survives the round trip exactly.
         return quote(value, safe="")
+
+
+def detail_url(event_id: str, back: str | None) -> str:
+    """An event's page, with the way back to this list when that still fits a request line (long ids, deep pages)."""
+    if back:
+        with_back: str = url_for("events.show_event", event_id=event_id, back=back)
+        if len(with_back) <= MAX_LINK_LENGTH:
+            return with_back
+    plain: str = url_for("events.show_event", event_id=event_id)
+    return plain
 
 
 def table() -> Table:

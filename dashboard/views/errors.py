@@ -64,10 +64,10 @@ def register(app: Flask) -> None:
     def _store_error(error: StoreError) -> Response:
         for kind, status, title in _STORE_STATUS:
             if isinstance(error, kind):
-                if status >= 500:
-                    log.warning("%s: %s", title, error.message)
+                if status >= 500 or isinstance(error, Rejected):
+                    log.warning("%s: %s", title, error.detail)
                 return error_response(status, title, error.message)
-        log.error("unmapped store error: %s", error.message)
+        log.error("unmapped store error: %s", error.detail)
         return error_response(503, "DynamoDB unavailable", error.message)
 
     @app.errorhandler(CSRFError)

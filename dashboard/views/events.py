@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import listing, present, times
+from .. import audit, listing, posted, present, times
 from ..forms import EventForm
 from ..listing import BadParameter
-from ..store import BackendUnavailable, EventExists
+from ..store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
 from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, table
 
 bp = Blueprint("events", __name__)
@@ -86,20 +86,19 @@ def create_event() -> Response:
     """Insert a test event; an id that exists already is refused and left untouched.
 
     In read-only mode create_app refuses every write before it gets here (and before CSRF).
+    Every attempt leaves one audit line: who, which id, and what came of it.
     """
-    form = EventForm()
-    if not form.validate():
+    formdata, problems = posted.fields()
+    form = EventForm(formdata=formdata)
+    if not form.validate_posted(problems):
+        audit.insert_attempt(form.event_id.data, "invalid")
         return render_page_or_fragment("events/new.html", "events/_form.html", status=422, form=form)
     try:
         event = table().events.put_new(form.to_item())
-    except EventExists as error:
-        form.event_id.errors = [error.message]
-        return render_page_or_fragment("events/new.html", "events/_form.html", status=409, form=form,
-                                       existing_id=form.event_id.data)
-    except BackendUnavailable as error:
-        # The form comes back filled in: a flaky backend must not cost the user what they typed.
-        return retry_later(render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
-                                                   backend_error=error.message))
+    except StoreError as error:
+        audit.insert_attempt(form.event_id.data, _outcome(error))
+        return _not_written(form, error)
+    audit.insert_attempt(event.event_id, "written")
     # The Location is the event's own URL, so that it can be bookmarked and shared; the one-time
     # "inserted" note rides in the session instead of the query string.
     flash("Event inserted.", "inserted")
@@ -111,3 +110,26 @@ def create_event() -> Response:
         response.headers["Location"] = location
         return response
     return redirect(location, code=303)
+
+
+def _outcome(error: StoreError) -> str:
+    for kind, outcome in ((EventExists, "duplicate"), (WriteOutcomeUnknown, "unknown"),
+                          (BackendUnavailable, "unavailable")):
+        if isinstance(error, kind):
+            return outcome
+    return "refused"
+
+
+def _not_written(form: EventForm, error: StoreError) -> Response:
+    """The form again, filled in, saying why: a flaky backend must not cost the user what they typed."""
+    if isinstance(error, EventExists):
+        form.event_id.errors = [error.message]
+        return render_page_or_fragment("events/new.html", "events/_form.html", status=409, form=form,
+                                       existing_id=form.event_id.data)
+    if isinstance(error, WriteOutcomeUnknown):
+        return retry_later(render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
+                                                   unknown_id=error.event_id))
+    if isinstance(error, BackendUnavailable):
+        return retry_later(render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
+                                                   backend_error=error.message))
+    raise error

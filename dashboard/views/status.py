@@ -1,6 +1,8 @@
 """The table's health for ops, and the health check for load balancers."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, jsonify, render_template
 
 from .. import charts, health, present
@@ -9,6 +11,7 @@ from ..store.metrics import WINDOWS
 from .common import requested_window, table
 
 bp = Blueprint("status", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/status")
@@ -29,9 +32,10 @@ def show_status() -> str:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when the table answers DescribeTable, 503 otherwise."""
+    """200 when the table answers DescribeTable, 503 otherwise; open to all, so it names nothing (the log does)."""
     try:
-        table_status = table().status.ping()
+        table().status.ping()
     except StoreError as error:
-        return jsonify({"status": "unavailable", "table": table().name, "error": error.message}), 503
-    return jsonify({"status": "ok", "table": table().name, "table_status": table_status}), 200
+        log.warning("health check failed: %s", error.detail)
+        return jsonify({"status": "unavailable"}), 503
+    return jsonify({"status": "ok"}), 200

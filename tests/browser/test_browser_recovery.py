@@ -29,7 +29,7 @@ def switchable(moto_endpoint, demo_table):
     from dashboard import create_app
     from tests.conftest import LiveServer, settings_for
 
-    app = create_app(settings_for(demo_table[0], moto_endpoint, DASHBOARD_LOCAL="1", DYNAMODB_MAX_ATTEMPTS=1))
+    app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
     server = LiveServer(app).start()
     yield Switchable(server, app.extensions["events_table"])
     server.stop()

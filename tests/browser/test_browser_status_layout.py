@@ -74,7 +74,7 @@ def switchable_status(moto_endpoint, demo_table):
     from dashboard import create_app
     from tests.conftest import LiveServer, settings_for
 
-    app = create_app(settings_for(demo_table[0], moto_endpoint, DASHBOARD_LOCAL="1", DYNAMODB_MAX_ATTEMPTS=1))
+    app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
 
     def refuse(**_):
         raise EndpointConnectionError(endpoint_url="http://dynamodb.test")

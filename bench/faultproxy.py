@@ -1,0 +1,198 @@
+"""A loopback HTTP proxy in front of a DynamoDB endpoint that injects one fault at a time, at the wire.
+
+Used by the tests (one fault, one answer) and by `make load` (faults that come and go under load).
+`FaultProxy(upstream).start()`, then `proxy.fault = "hang"` (see FAULTS); `proxy.url` is what the
+dashboard is pointed at. Each request is read whole and forwarded on its own upstream connection,
+so faults apply per request, never to half of one.
+"""
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from urllib.parse import urlsplit
+
+_DYNAMODB = "com.amazonaws.dynamodb.v20120810#"
+# Canned answers in DynamoDB's JSON protocol: botocore reads the error code from `__type`.
+CANNED = {
+    "throttle": (400, _DYNAMODB + "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    "error500": (500, _DYNAMODB + "InternalServerError", "Internal server error"),
+    "denied": (400, "com.amazon.coral.service#AccessDeniedException",
+               "User: arn:aws:sts::123456789012:assumed-role/ops-dashboard/i-0abc is not authorized to perform "
+               "this action on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/secret-events"),
+    "missing": (400, _DYNAMODB + "ResourceNotFoundException", "Requested resource not found"),
+}
+# pass: forward; refuse: nothing listens; hang: read the request, never answer; reset: answer with a TCP
+# reset; delay: forward after `delay` seconds; lose-put: forward a PutItem, then reset instead of
+# answering (the write happened, its answer is lost), once; the rest answer as CANNED says.
+FAULTS = ("pass", "refuse", "hang", "reset", "delay", "lose-put", *CANNED)
+
+
+class FaultProxy:
+    def __init__(self, upstream: str, host: str = "127.0.0.1", port: int = 0, delay: float = 2.0):
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.delay = delay
+        self._fault = "pass"
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._listener: socket.socket | None = None
+        self._host, self._port = host, port
+        self._listen()
+        self.url = f"http://{self._host}:{self._port}"
+        self.requests: list[str] = []  # X-Amz-Target of every request seen, in order
+        self.lost: list[str] = []  # what lose-put forwarded and then did not answer
+        self.after_lost = "pass"  # the fault once lose-put has lost one answer
+
+    # ------------------------------------------------------------------ control
+
+    @property
+    def fault(self) -> str:
+        return self._fault
+
+    @fault.setter
+    def fault(self, name: str) -> None:
+        if name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}: one of {', '.join(FAULTS)}")
+        with self._lock:
+            was, self._fault = self._fault, name
+            if name == "refuse" and self._listener is not None:
+                self._close_listener()
+            elif name != "refuse" and was == "refuse":
+                self._listen()
+                threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def start(self) -> FaultProxy:
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            self._close_listener()
+
+    def _listen(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self._host, self._port))
+        listener.listen(128)
+        self._port = listener.getsockname()[1]
+        self._listener = listener
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+
+    # ------------------------------------------------------------------ serving
+
+    def _accept(self, listener: socket.socket | None) -> None:
+        while listener is not None and not self._stopped.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # closed: refuse mode or stop
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        try:
+            while not self._stopped.is_set():
+                request, buffer = _read_message(conn, buffer)
+                if request is None:
+                    return
+                target = _header(request, b"x-amz-target").decode("latin-1")
+                self.requests.append(target)
+                if not self._answer(conn, request, target):
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def _answer(self, conn: socket.socket, request: bytes, target: str) -> bool:
+        """Answer one request as the current fault says; False when the connection is done."""
+        fault = self._fault
+        if fault == "hang":
+            while not self._stopped.is_set() and conn.recv(65536):
+                pass  # hold it until the client gives up
+            return False
+        if fault in ("reset", "refuse"):
+            _reset(conn)
+            return False
+        if fault in CANNED:
+            conn.sendall(_canned(*CANNED[fault]))
+            return True
+        if fault == "delay":
+            time.sleep(self.delay)
+        response = self._forward(request)
+        if fault == "lose-put" and target.endswith(".PutItem") and self._lose_once(target):
+            _reset(conn)
+            return False
+        conn.sendall(response)
+        return True
+
+    def _lose_once(self, target: str) -> bool:
+        with self._lock:
+            if self._fault != "lose-put":
+                return False  # another connection lost its answer first
+            self.lost.append(target)
+        self.fault = self.after_lost
+        return True
+
+    def _forward(self, request: bytes) -> bytes:
+        with socket.create_connection(self.upstream, timeout=30) as upstream:
+            upstream.sendall(request)
+            response, _ = _read_message(upstream, b"", until_close=True)
+        if response is None:
+            raise OSError("upstream closed without answering")
+        return response
+
+
+def _reset(conn: socket.socket) -> None:
+    # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def _canned(status: int, error_type: str, message: str) -> bytes:
+    body = ('{"__type":"%s","message":"%s"}' % (error_type, message)).encode()
+    reason = "Internal Server Error" if status == 500 else "Bad Request"
+    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            f"Content-Length: {len(body)}\r\nx-amzn-RequestId: fault-proxy\r\n\r\n")
+    return head.encode() + body
+
+
+def _header(message: bytes, name: bytes) -> bytes:
+    head = message.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return b""
+
+
+def _read_message(conn: socket.socket, buffer: bytes, until_close: bool = False) -> tuple[bytes | None, bytes]:
+    """One HTTP message (head and body by Content-Length) from `conn`, and what was read past it."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None, b""
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    length_text = _header(head + b"\r\n\r\n", b"content-length")
+    if not length_text and until_close:
+        while chunk := conn.recv(65536):
+            rest += chunk
+        return head + b"\r\n\r\n" + rest, b""
+    length = int(length_text or 0)
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None, b""
+        rest += chunk
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]

@@ -1,0 +1,49 @@
+"""Who did what: a request id for every request, and one JSON audit line per insert attempt."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("dashboard.audit")
+# An id from the proxy in front (X-Request-Id) is kept when it is plainly an id, so logs join up.
+_REQUEST_ID = re.compile(r"\A[A-Za-z0-9._:-]{1,128}\Z")
+
+
+def request_id() -> str:
+    found: str = g.get("request_id") or "-"
+    return found
+
+
+def user_name() -> str | None:
+    found: str | None = g.get("user")
+    return found
+
+
+def insert_attempt(event_id: object, outcome: str) -> None:
+    """One line per insert attempt: who, which id, what came of it, and the request it was."""
+    log.info(json.dumps({"audit": "insert", "user": user_name(), "event_id": event_id, "outcome": outcome,
+                         "request_id": request_id()}, ensure_ascii=False))
+
+
+def register(app: Flask) -> None:
+    log.setLevel(logging.INFO)
+    if not logging.getLogger().handlers and not log.handlers:
+        # Under gunicorn nothing configures logging: audit lines still reach stderr, one JSON object a line.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+
+    @app.before_request
+    def _identify_request() -> None:
+        offered = request.headers.get("X-Request-Id", "")
+        g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        response.headers.setdefault("X-Request-Id", request_id())
+        return response

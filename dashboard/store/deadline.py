@@ -1,0 +1,99 @@
+"""One deadline per request over all its DynamoDB calls and their retries: each attempt waits only what remains.
+
+The deadline is a context variable: the web app starts one per request (`started`), every call the
+store makes in that context shares it, and worker threads that fan out (the status panels) run in a
+copy of the context (`carried`), so they share it too. botocore reads a per-attempt read timeout from
+the request context (`read_timeout`); a `before-send` hook sets it to what is left, and refuses an
+attempt outright once nothing is left, so botocore's retries stop at the deadline too.
+Outside a request (the CLI, tests of the store) there is no deadline: the client's timeouts apply.
+"""
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from .errors import DeadlineExceeded
+
+# Less than this is not worth an attempt: no DynamoDB answer comes back that fast over a network.
+MIN_ATTEMPT_SECONDS = 0.05
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("dynamodb_deadline", default=None)
+T = TypeVar("T")
+# Where the hooks keep the error DynamoDB answered to the last attempt, in botocore's request context.
+_LAST_ANSWER = "dashboard_last_error_answer"
+
+
+def start(seconds: float) -> contextvars.Token[float | None]:
+    """Start a deadline `seconds` from now in the current context; `finish(token)` ends it."""
+    return _DEADLINE.set(time.monotonic() + seconds)
+
+
+def finish(token: contextvars.Token[float | None]) -> None:
+    _DEADLINE.reset(token)
+
+
+@contextmanager
+def started(seconds: float) -> Iterator[None]:
+    token = start(seconds)
+    try:
+        yield
+    finally:
+        finish(token)
+
+
+def remaining() -> float | None:
+    """Seconds left before the current deadline (never below 0), or None when there is none."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def check(operation: str) -> None:
+    """Refuse to start a call (or an attempt) once the deadline has passed."""
+    left = remaining()
+    if left is not None and left < MIN_ATTEMPT_SECONDS:
+        raise DeadlineExceeded(f"DynamoDB did not answer {operation} in time", "DeadlineExceeded")
+
+
+def carried(function: Callable[..., T]) -> Callable[..., T]:
+    """`function` bound to a copy of the current context: a worker thread running it keeps this deadline."""
+    context = contextvars.copy_context()
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        return context.run(function, *args, **kwargs)
+
+    return run
+
+
+def _bound_attempt(request: Any, event_name: str = "", **_: Any) -> None:
+    if remaining() is None:
+        return
+    operation = event_name.rsplit(".", 1)[-1]
+    try:
+        check(operation or "the call")
+    except DeadlineExceeded:
+        failed = request.context.get(_LAST_ANSWER)
+        if failed is not None:
+            # No time for the retry DynamoDB's error asked for: that error (throttling, say) is the answer.
+            raise ClientError(failed, operation) from None
+        raise
+    left = remaining() or 0.0
+    configured = getattr(request.context.get("client_config"), "read_timeout", None)
+    # botocore's URLLib3Session reads this per attempt (botocore >= 1.40): the socket waits no longer.
+    request.context["read_timeout"] = min(configured or left, left)
+
+
+def _remember_answer(request_dict: dict[str, Any], response: Any = None, **_: Any) -> None:
+    if response is not None and isinstance(response[1], dict) and "Error" in response[1]:
+        request_dict["context"][_LAST_ANSWER] = response[1]
+
+
+def bound_by_deadline(client: T) -> T:
+    """Make every attempt of `client` wait at most what remains of the current deadline."""
+    client.meta.events.register("before-send", _bound_attempt)  # type: ignore[attr-defined]
+    client.meta.events.register_first("needs-retry", _remember_answer)  # type: ignore[attr-defined]
+    return client

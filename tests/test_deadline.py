@@ -1,0 +1,118 @@
+"""store/deadline.py: one deadline per request over all its DynamoDB calls, faults injected at the wire."""
+import time
+
+import pytest
+
+from bench.faultproxy import CANNED, FaultProxy
+from dashboard import create_app
+from dashboard.store import BackendUnavailable, DeadlineExceeded, Table, deadline
+from tests.conftest import settings_for
+
+DEADLINE = 1.0
+# Without the deadline a hung backend held a page 15 s and /status 60 s; with it, a page ends at the deadline.
+WELL_WITHIN = DEADLINE + 2.0
+
+
+@pytest.fixture
+def proxy(moto_endpoint):
+    fault_proxy = FaultProxy(moto_endpoint, delay=DEADLINE + 1).start()
+    yield fault_proxy
+    fault_proxy.stop()
+
+
+@pytest.fixture
+def proxied(proxy, demo_table):
+    name, events = demo_table
+    app = create_app(settings_for(name, proxy.url, DASHBOARD_DEADLINE_SECONDS=DEADLINE))
+    return app.test_client(), events
+
+
+def pages(events) -> list[str]:
+    return ["/events", f"/events?timestamp={events[0]['timestamp']}", f"/events/{events[0]['event_id']}",
+            "/status", "/api/status", "/api/events", "/healthz"]
+
+
+@pytest.mark.parametrize("fault", ["refuse", "hang", "reset", "delay", *CANNED])
+def test_every_page_answers_503_within_the_deadline_and_recovers_by_itself(proxied, proxy, fault):
+    client, events = proxied
+    proxy.fault = fault
+    for url in pages(events):
+        started = time.monotonic()
+        response = client.get(url)
+        elapsed = time.monotonic() - started
+        text = response.get_data(as_text=True)
+        assert response.status_code == 503, (url, text)
+        assert elapsed < WELL_WITHIN, (url, elapsed)
+        assert "Traceback" not in text and "arn:aws" not in text and proxy.url.split("//")[1] not in text, text
+    proxy.fault = "pass"
+    for url in pages(events):
+        assert client.get(url).status_code == 200, url
+
+
+def test_api_status_is_503_not_unknown_when_dynamodb_throttles(proxied, proxy):
+    client, _ = proxied
+    proxy.fault = "throttle"
+    response = client.get("/api/status")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert response.get_json()["error"] == "DynamoDB is throttling"
+
+
+def test_each_attempt_waits_only_what_remains_of_the_deadline(proxy, demo_table):
+    table = Table.open(settings_for(demo_table[0], proxy.url))
+    waits = []
+    # botocore runs the generic hook registered last after the dashboard's own.
+    table.clients.dynamodb.meta.events.register_last(
+        "before-send", lambda request, **_: waits.append(request.context["read_timeout"]))
+    proxy.fault = "hang"
+    with deadline.started(DEADLINE), pytest.raises(DeadlineExceeded):
+        table.events.page(10)
+    # The first attempt may wait the whole deadline, each retry only what is left, and none outlives it.
+    assert waits and all(wait <= DEADLINE for wait in waits)
+    assert waits == sorted(waits, reverse=True)
+
+
+def test_a_call_outside_any_request_keeps_the_clients_own_timeouts(proxy, demo_table):
+    table = Table.open(settings_for(demo_table[0], proxy.url, DYNAMODB_READ_TIMEOUT=0.5, DYNAMODB_MAX_ATTEMPTS=2))
+    attempts = []
+    table.clients.dynamodb.meta.events.register("before-send.dynamodb.Scan", lambda **_: attempts.append(1))
+    proxy.fault = "hang"
+    with pytest.raises(BackendUnavailable) as raised:
+        table.events.page(10)
+    assert len(attempts) == 2 and raised.value.code == "ReadTimeoutError"
+
+
+def test_status_panels_run_concurrently_within_the_same_deadline(proxied, proxy):
+    client, _ = proxied
+    proxy.fault = "hang"
+    started = time.monotonic()
+    assert client.get("/status").status_code == 503
+    # Four calls in a row, each waiting out the deadline, would take four times as long.
+    assert time.monotonic() - started < 2 * DEADLINE + 0.5
+
+
+def attempts_per_call(table: Table, count: int) -> list[int]:
+    counts = []
+    for _ in range(count):
+        seen = []
+        hook = lambda **_: seen.append(1)  # noqa: E731
+        table.clients.dynamodb.meta.events.register("before-send.dynamodb.GetItem", hook)
+        try:
+            table.events.get("e-0000")
+        except Exception:
+            pass
+        table.clients.dynamodb.meta.events.unregister("before-send.dynamodb.GetItem", hook)
+        counts.append(len(seen))
+    return counts
+
+
+def test_after_a_burst_of_failures_calls_stop_retrying_until_successes_refill_the_quota(proxy, demo_table):
+    # The dashboard keeps botocore's retry quota on purpose: during an outage each page makes one attempt
+    # and answers 503 at once instead of tripling the load on a struggling table; a few successes restore it.
+    table = Table.open(settings_for(demo_table[0], proxy.url))
+    proxy.fault = "error500"
+    failing = attempts_per_call(table, 30)
+    assert failing[0] == 3 and failing[-1] == 1
+    proxy.fault = "pass"
+    attempts_per_call(table, 20)  # each success without a retry gives one token back; a retry costs 14
+    proxy.fault = "error500"
+    assert attempts_per_call(table, 1) == [3]
