@@ -135,13 +135,24 @@
   function refocusPager(event) {
     var config = event.detail && event.detail.requestConfig;
     var asked = config && config.elt;
-    if (!asked || !asked.matches || !asked.matches(".pager a[rel]")) return;
+    if (!asked || !asked.matches || !asked.matches(".pager a[rel], .pager a[data-pager]")) return;
     var rel = asked.getAttribute("rel");
-    var target = document.querySelector("#events a[rel='" + rel + "']") || document.getElementById("events-heading");
-    if (!target || document.activeElement === target) return;
+    var selector = rel ? "#events a[rel='" + rel + "']" : "#events a[data-pager='" + asked.dataset.pager + "']";
+    var target = document.querySelector(selector) || document.getElementById("events-heading");
+    var active = document.activeElement;
+    if (!target || active === target) return;
+    // Only a focus the swap lost (on the body, or still in the table) is put back: never one the user moved on.
+    var events = document.getElementById("events");
+    if (active && active !== document.body && !(events && events.contains(active))) return;
     if (target.tagName === "H2") target.setAttribute("tabindex", "-1");
     target.focus({preventScroll: true});
   }
+  // htmx wires the swapped-in links up when it settles, a moment after the swap: an Enter pressed in between
+  // would follow the plain link and reload the page. Wire them up at once.
+  document.addEventListener("htmx:afterSwap", function () {
+    var events = document.getElementById("events");
+    if (events && window.htmx) window.htmx.process(events);
+  });
   document.addEventListener("htmx:afterSwap", refocusPager);
   document.addEventListener("htmx:afterSettle", refocusPager);
 
@@ -169,6 +180,21 @@
       }
     }
   }
+
+  // Changing the page size keeps the reader where they are: the page-size change carries the current
+  // position (the cursor of the table on screen), a new search does not. Capture phase: before htmx sends.
+  document.addEventListener("change", function (event) {
+    if (!event.target || event.target.id !== "limit") return;
+    var keep = document.getElementById("keep-cursor");
+    var events = document.getElementById("events");
+    if (!keep || !events || !events.dataset.cursor) return;
+    keep.value = events.dataset.cursor;
+    keep.disabled = false;
+  }, true);
+  document.addEventListener("htmx:afterRequest", function () {
+    var keep = document.getElementById("keep-cursor");
+    if (keep) { keep.disabled = true; keep.value = ""; }
+  });
 
   // "Now" beside the insert form's time: the current second in the stored form.
   document.addEventListener("click", function (event) {

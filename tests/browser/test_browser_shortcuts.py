@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browsing import row_ids
+from tests.browser.browsing import row_ids, same_document, set_marker
 
 pytestmark = pytest.mark.browser
 
@@ -63,11 +63,14 @@ def test_go_to_event_box_opens_a_pasted_id(page):
 
 def test_enter_on_next_keeps_the_focus_on_next_for_thirty_pages(page):
     page.goto("/events?limit=10")
+    set_marker(page)
     page.locator("#events a[rel=next]").focus()
     for number in range(2, 32):
         page.keyboard.press("Enter")
         expect(page.locator("#events")).to_have_attribute("data-page", str(number))
         expect(page.locator("#events a[rel=next]")).to_be_focused()
+    # Every Enter was an htmx swap, none a reload (a link pressed before htmx wired it up would reload).
+    assert same_document(page)
 
 
 def test_back_from_an_event_returns_the_focus_to_its_row(page):
@@ -97,3 +100,35 @@ def test_insert_a_copy_and_now_fill_the_form(scratch_page):
     page.locator("[data-now]").click()
     expect(page.locator("#timestamp")).to_have_value(re.compile(r"^20[2-9]\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$"))
     assert page.locator("#timestamp").input_value() != "2020-01-01T00:00:00Z"
+
+
+def test_next_is_a_few_tabs_away_even_at_100_rows_because_the_pager_is_above_the_table_too(page):
+    page.goto("/events?limit=100")
+    page.locator("#limit").focus()
+    for presses in range(1, 40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('#events a[data-pager=next]')"):
+            break
+    else:
+        raise AssertionError("Next above the table cannot be reached within 40 Tab presses")
+    assert presses < 15, f"{presses} Tab presses from the page size to Next"
+    page.keyboard.press("Enter")
+    expect(page.locator("#events")).to_have_attribute("data-page", "2")
+    expect(page.locator("#events a[data-pager=next]")).to_be_focused()
+
+
+def test_changing_the_page_size_keeps_the_position(page):
+    page.goto("/events?limit=10")
+    page.locator("#events a[rel=next]").click()
+    page.locator("#events a[rel=next]").click()
+    expect(page.locator("#events")).to_have_attribute("data-page", "3")
+    first_row = row_ids(page)[0]
+    page.locator("#limit").select_option("50")
+    expect(page.locator("#events tbody tr")).to_have_count(50)
+    assert row_ids(page)[0] == first_row, "the larger page starts where the reader was"
+    expect(page.locator("#events")).to_have_attribute("data-page", "3")
+    assert "limit=50" in page.url and "cursor=" in page.url
+    # A new search, by contrast, starts from its own first page.
+    page.locator("#timestamp").fill("2024-01-01T13:00:00Z")
+    page.locator("#timestamp").press("Enter")
+    expect(page.locator("#events")).to_have_attribute("data-page", "1")

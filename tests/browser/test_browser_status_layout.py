@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
 from playwright.sync_api import expect
 
 from tests.browser.browsing import phone
@@ -55,7 +54,7 @@ def test_dates_key_schema_and_arn_never_break_inside_a_word(page):
     assert all(char in ":/" for char in ends), f"the ARN breaks after {ends}"
 
 
-def test_with_describe_table_failing_every_unanswered_panel_is_labelled(new_context, switchable_status):
+def test_with_describe_table_denied_every_unanswered_panel_is_labelled(new_context, switchable_status):
     page = new_context(origin=switchable_status.url).new_page()
     page.goto("/status")
     notes = page.locator("[data-unavailable]")
@@ -70,16 +69,15 @@ def test_with_describe_table_failing_every_unanswered_panel_is_labelled(new_cont
 
 @pytest.fixture(scope="module")
 def switchable_status(moto_endpoint, demo_table):
-    """A dashboard whose DescribeTable always fails to connect; the other status calls answer."""
+    """A dashboard whose DescribeTable is always denied; the other status calls answer."""
     from dashboard import create_app
     from tests.conftest import LiveServer, settings_for
 
+    from tests.conftest import answer
+
     app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
-
-    def refuse(**_):
-        raise EndpointConnectionError(endpoint_url="http://dynamodb.test")
-
-    app.extensions["events_table"].clients.dynamodb.meta.events.register("before-send.dynamodb.DescribeTable", refuse)
+    # Denied, not down: a DynamoDB that does not answer at all is a 503 for the whole page.
+    answer(app.extensions["events_table"].clients.dynamodb, "DescribeTable", error="AccessDeniedException")
     server = LiveServer(app).start()
     yield server
     server.stop()
