@@ -43,3 +43,4 @@ def test_the_choice_is_the_cheaper_plan_in_rcus(seconds, items, size):
     choice = plans.choose(seconds, items, size, True)
     cheaper = min(choice.fanout.rcu, choice.scan.rcu)
     assert {"fanout": choice.fanout, "scan": choice.scan}[choice.plan].rcu == cheaper
+

@@ -66,3 +66,11 @@ def test_relative_time_reads_like_a_person_would_say_it():
     assert times.relative(now - timedelta(hours=3, minutes=5), now) == "3 h ago"
     assert times.relative(now + timedelta(days=2), now) == "2 d from now"
     assert times.relative(now, now) == "just now"
+
+
+@given(moments, st.sampled_from([1, 5]))
+def test_around_is_a_range_of_minutes_either_side_in_the_stored_form(moment, minutes):
+    start, end = times.around(times.format_stored(moment), minutes)
+    assert times.parse(end) - times.parse(start) == timedelta(minutes=2 * minutes)
+    assert start <= times.format_stored(moment) <= end and times.normalize(start) == start
+    assert times.around("not a time", minutes) is None
