@@ -338,3 +338,10 @@ def test_an_empty_range_says_so(client, events):
     assert "No events from 2023-01-01T00:00:00Z to 2023-01-01T00:00:05Z" in fact(page, "empty")
     assert link(page, "next") is None
 
+
+
+@pytest.mark.parametrize("plan", ["fanout", "scan", "auto"])
+def test_a_range_on_a_dead_backend_is_a_503_not_a_traceback(offline_client, plan):
+    response = offline_client.get(f"/api/events?from=2024-01-01T12:00:00Z&to=2024-01-01T12:00:09Z&plan={plan}")
+    assert response.status_code == 503 and "Traceback" not in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
