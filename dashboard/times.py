@@ -43,8 +43,9 @@ def parse(text: str) -> datetime:
 
 
 def format_stored(moment: datetime) -> str:
-    """The stored form of an aware datetime."""
-    return moment.astimezone(timezone.utc).strftime(STORED_FORMAT)
+    """The stored form of an aware datetime (years before 1000 keep four digits, which strftime drops)."""
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
 
 
 def normalize(text: str) -> str:

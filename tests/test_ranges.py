@@ -345,3 +345,16 @@ def test_a_range_on_a_dead_backend_is_a_503_not_a_traceback(offline_client, plan
     response = offline_client.get(f"/api/events?from=2024-01-01T12:00:00Z&to=2024-01-01T12:00:09Z&plan={plan}")
     assert response.status_code == 503 and "Traceback" not in response.get_data(as_text=True)
     assert response.headers["Retry-After"]
+
+
+@pytest.mark.parametrize("query", [
+    "from=9999-12-31T23:59:50Z&to=9999-12-31T23:59:59Z&plan=fanout",
+    "from=0001-01-01T00:00:00Z&to=0001-01-01T00:00:09Z&plan=fanout&order=desc",
+    "from=0999-01-01T00:00:00Z&to=0999-01-01T00:00:09Z&plan=scan",
+    "from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+])
+def test_ranges_at_the_edges_of_time_answer_without_overflowing(client, table, query):
+    put_items(table, [{"event_id": "a", "timestamp": "2024-01-01T00:00:00Z"}])
+    data = body(client.get("/api/events?" + query))
+    assert data["items"] == ([{"event_id": "a", "timestamp": "2024-01-01T00:00:00Z"}]
+                             if query.startswith("from=0001") and "9999" in query else [])
