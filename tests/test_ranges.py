@@ -300,6 +300,19 @@ def test_a_sparse_filter_over_a_range_reaches_every_match_through_continue(table
     assert pages[-1]["read_so_far"] == sum(page["items_read"] for page in pages)
 
 
+def test_a_sparse_filter_over_a_whole_day_reaches_every_match_and_no_page_is_empty_before_the_end(table, events):
+    # 441 items: the estimate reads a whole day with the scan plan, one read of the table per page.
+    client = budget_client(table, READ_BUDGET_RCU="0.5")
+    filters = {"event_name": "ObjectRemoved:Delete", "key": "docs/", "source": "bucket-a"}
+    url = "/events?from=2024-01-01T00:00:00Z&to=2024-01-01T23:59:59Z&limit=5&" + "&".join(
+        f"{name}={value}" for name, value in filters.items())
+    pages = walk(client, url)
+    wanted = brute_force(events, "2024-01-01T00:00:00Z", "2024-01-01T23:59:59Z", "asc", filters)
+    assert len(wanted) > 5 and [event_id for _, rows in pages for event_id in rows] == wanted
+    assert all(rows for _, rows in pages[:-1])
+    assert fact(client.get(pages[0][0]).get_data(as_text=True), "plan").startswith("Parallel Scan")
+
+
 def test_filters_combine_with_one_second_and_keep_its_single_query_unfiltered(client, table, events):
     client.get("/events?timestamp=" + DENSE)
     seen = read_calls(table)
