@@ -44,3 +44,4 @@ def test_the_choice_is_the_cheaper_plan_in_rcus(seconds, items, size):
     assert choice.scan is not None
     cheaper = min(choice.fanout.rcu, choice.scan.rcu)
     assert {"fanout": choice.fanout, "scan": choice.scan}[choice.plan].rcu == cheaper
+

@@ -303,6 +303,19 @@ def test_a_sparse_filter_over_a_range_reaches_every_match_through_continue(table
     assert pages[-1]["read_so_far"] == sum(page["items_read"] for page in pages)
 
 
+def test_a_sparse_filter_over_a_whole_day_reaches_every_match_and_no_page_is_empty_before_the_end(table, events):
+    # 441 items: the estimate reads a whole day with the scan plan, one read of the table per page.
+    client = budget_client(table, READ_BUDGET_RCU="0.5")
+    filters = {"event_name": "ObjectRemoved:Delete", "key": "docs/", "source": "bucket-a"}
+    url = "/events?from=2024-01-01T00:00:00Z&to=2024-01-01T23:59:59Z&limit=5&" + "&".join(
+        f"{name}={value}" for name, value in filters.items())
+    pages = walk(client, url)
+    wanted = brute_force(events, "2024-01-01T00:00:00Z", "2024-01-01T23:59:59Z", "asc", filters)
+    assert len(wanted) > 5 and [event_id for _, rows in pages for event_id in rows] == wanted
+    assert all(rows for _, rows in pages[:-1])
+    assert fact(client.get(pages[0][0]).get_data(as_text=True), "plan").startswith("Parallel Scan")
+
+
 def test_filters_combine_with_one_second_and_keep_its_single_query_unfiltered(client, table, events):
     client.get("/events?timestamp=" + DENSE)
     seen = read_calls(table)
@@ -341,3 +354,23 @@ def test_an_empty_range_says_so(client, events):
     assert "No events from 2023-01-01T00:00:00Z to 2023-01-01T00:00:05Z" in fact(page, "empty")
     assert link(page, "next") is None
 
+
+
+@pytest.mark.parametrize("plan", ["fanout", "scan", "auto"])
+def test_a_range_on_a_dead_backend_is_a_503_not_a_traceback(offline_client, plan):
+    response = offline_client.get(f"/api/events?from=2024-01-01T12:00:00Z&to=2024-01-01T12:00:09Z&plan={plan}")
+    assert response.status_code == 503 and "Traceback" not in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
+
+
+@pytest.mark.parametrize("query", [
+    "from=9999-12-31T23:59:50Z&to=9999-12-31T23:59:59Z&plan=fanout",
+    "from=0001-01-01T00:00:00Z&to=0001-01-01T00:00:09Z&plan=fanout&order=desc",
+    "from=0999-01-01T00:00:00Z&to=0999-01-01T00:00:09Z&plan=scan",
+    "from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+])
+def test_ranges_at_the_edges_of_time_answer_without_overflowing(client, table, query):
+    put_items(table, [{"event_id": "a", "timestamp": "2024-01-01T00:00:00Z"}])
+    data = body(client.get("/api/events?" + query))
+    assert data["items"] == ([{"event_id": "a", "timestamp": "2024-01-01T00:00:00Z"}]
+                             if query.startswith("from=0001") and "9999" in query else [])

@@ -193,3 +193,48 @@ def test_no_answer_at_all_is_unavailable_with_botocores_reason_as_code():
         dead.events.get("x")
     assert raised.value.code == "EndpointConnectionError"
     assert raised.value.__cause__ is not None
+
+
+def test_a_meter_adds_up_calls_rcus_and_items_and_says_when_the_budget_is_spent():
+    from dashboard.store import ReadBudget
+    from dashboard.store.reading import Meter
+    now = [100.0]
+    meter = Meter(ReadBudget(seconds=3, rcu=2), clock=lambda: now[0])
+    meter.record({"ScannedCount": 10, "ConsumedCapacity": {"CapacityUnits": 0.5}})
+    meter.record({"ScannedCount": 5})  # a stand-in that reports no capacity still counts the call
+    assert (meter.calls, meter.rcu, meter.items_read, meter.spent()) == (2, 0.5, 15, False)
+    meter.record({"ConsumedCapacity": {"CapacityUnits": 1.5}})
+    assert meter.spent()
+    later = Meter(ReadBudget(seconds=3, rcu=2), clock=lambda: now[0])
+    now[0] += 3
+    assert later.spent() and not Meter(None).spent()
+
+
+def test_filters_become_one_condition_with_placeholders_for_every_name_and_value(table):
+    from dashboard.store import Filters
+    from dashboard.store.events import read_request, second_condition
+    from dashboard.store.reading import filter_condition
+    assert filter_condition(Filters()) is None and filter_condition(None) is None
+    request = read_request(table.name, second_condition("2024-01-01T00:00:00Z"),
+                           filter_condition(Filters(source="a b", key_prefix="logs/")))
+    assert "logs/" not in request["FilterExpression"] and "a b" not in request["FilterExpression"]
+    assert set(request["ExpressionAttributeNames"].values()) == {"timestamp", "source", "key"}
+    assert {value["S"] for value in request["ExpressionAttributeValues"].values()} == {
+        "2024-01-01T00:00:00Z", "a b", "logs/"}
+
+
+def test_a_filtered_page_reads_on_until_it_is_full_and_starts_the_next_after_its_last_event(table):
+    seed(table, 30, prefix="miss", source="other")
+    seed(table, 12, prefix="hit", source="wanted")
+    seen = read_calls(table)
+    from dashboard.store import Filters
+    shown, start = [], None
+    while True:
+        page = table.events.page(5, start, Filters(source="wanted"))
+        assert page.events or page.next_key is None
+        shown += [event.event_id for event in page.events]
+        start = page.next_key
+        if start is None:
+            break
+    assert sorted(shown) == [f"hit-{n:04}" for n in range(12)]
+    assert set(seen) == {"Scan"}

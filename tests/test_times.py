@@ -74,3 +74,16 @@ def test_relative_time_reads_like_a_person_would_say_it():
 ])
 def test_whole_seconds_tells_what_precision_a_stored_timestamp_has(text, whole):
     assert times.whole_seconds(text) is whole
+
+
+@given(moments, st.sampled_from([1, 5]))
+def test_around_is_a_range_of_minutes_either_side_in_the_stored_form(moment, minutes):
+    start, end = times.around(times.format_stored(moment), minutes)
+    assert times.parse(end) - times.parse(start) == timedelta(minutes=2 * minutes)
+    assert start <= times.format_stored(moment) <= end and times.normalize(start) == start
+    assert times.around("not a time", minutes) is None
+
+
+def test_years_before_1000_keep_four_digits():
+    assert times.normalize("0999-01-02T03:04:05Z") == "0999-01-02T03:04:05Z"
+    assert times.normalize("0001-01-01T00:00:00Z") == "0001-01-01T00:00:00Z"

@@ -198,15 +198,17 @@ def _after(events: list[Event], second: str, after: Keyset | None, span: Span) -
 
 def _seconds(span: Span, after: Keyset | None) -> Iterator[str]:
     """The seconds of the range still to read, in reading order, as stored strings."""
-    step = timedelta(seconds=-1 if span.descending else 1)
+    sign = -1 if span.descending else 1
     first = times.parse(span.end if span.descending else span.start)
     last = times.parse(span.start if span.descending else span.end)
+    skip = 0
     if after is not None:
-        first = times.parse(after.timestamp) + (step if after.event_id is None else timedelta(0))
-    moment = first
-    while (moment >= last) if span.descending else (moment <= last):
-        yield times.format_stored(moment)
-        moment += step
+        # Resuming re-reads the second of the last event shown; a second read whole is not read again.
+        skip = abs(int((times.parse(after.timestamp) - first).total_seconds())) + (1 if after.event_id is None else 0)
+    total = abs(int((last - first).total_seconds())) + 1
+    # Counted from the first second rather than stepped past the last, so 9999-12-31T23:59:59Z does not overflow.
+    for n in range(skip, total):
+        yield times.format_stored(first + timedelta(seconds=sign * n))
 
 
 def _peek(seconds: Iterator[str]) -> str | None:

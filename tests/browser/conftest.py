@@ -111,6 +111,20 @@ def demo_capacity(live_server):
     return admin(live_server.app.extensions["events_table"]).put_metrics(demo_metrics(demo_events(600, yesterday, 11)))
 
 
+@pytest.fixture(scope="session")
+def budget_server(live_server):
+    """The demo dashboard with a read budget so small that a filtered range page stops early and offers Continue.
+
+    No time budget to speak of: where a page stops depends on RCUs only, so the journey is the same on a busy machine.
+    """
+    from dashboard import create_app
+
+    settings = dataclasses.replace(live_server.app.config["SETTINGS"], read_budget_rcu=10.0, read_budget_seconds=300.0)
+    server = type(live_server)(create_app(settings)).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def base_url(live_server, demo_capacity) -> str:
     return live_server.url
@@ -176,6 +190,16 @@ def scratch_page(new_context, scratch_url: str):
 @pytest.fixture
 def nojs_scratch_page(new_context, scratch_url: str):
     return new_context(origin=scratch_url, java_script_enabled=False).new_page()
+
+
+@pytest.fixture
+def budget_page(new_context, budget_server):
+    return new_context(origin=budget_server.url).new_page()
+
+
+@pytest.fixture
+def nojs_budget_page(new_context, budget_server):
+    return new_context(origin=budget_server.url, java_script_enabled=False).new_page()
 
 
 @pytest.fixture(scope="session")

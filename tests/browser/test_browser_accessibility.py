@@ -109,23 +109,38 @@ def show_search_error(page, _):
     expect(page.locator("#alerts")).to_contain_text("400")
 
 
+def show_range(page, _):
+    page.goto("/events?from=2024-01-01T12:59:55Z&to=2024-01-01T13:00:05Z&order=desc&source=devops-studio-logs")
+    expect(page.locator("#events [data-plan]")).to_be_visible()
+
+
+def show_range_continue(page, _):
+    page.goto("/events?from=2024-01-01T12:59:00Z&to=2024-01-01T13:05:00Z&plan=fanout"
+              "&event_name=ObjectRestore:Completed")
+    expect(page.locator("#events [data-budget-spent]")).to_be_visible()
+
+
 STATES = {
     "list": show_list, "next-page": show_next_page, "search": show_search, "empty-search": show_empty_search,
     "detail": show_detail, "status": show_status, "capacity": show_capacity, "form": show_form,
     "form-errors": show_form_with_errors,
     "form-conflict": show_form_conflict, "inserted": show_inserted, "not-found": show_not_found,
-    "search-error": show_search_error,
+    "search-error": show_search_error, "range": show_range, "range-continue": show_range_continue,
 }
 
 
 # States that write an event are shown on the scratch dashboard, so the demo table stays as seeded.
 WRITES = {"inserted"}
+# States that need a page stopped on its read budget are shown on the dashboard whose budget is tiny.
+BUDGETED = {"range-continue"}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("state", list(STATES))
-def test_no_serious_accessibility_violations(new_context, nested_event_id, scratch_url, base_url, state, scheme):
-    page = new_context(origin=scratch_url if state in WRITES else base_url, color_scheme=scheme).new_page()
+def test_no_serious_accessibility_violations(new_context, nested_event_id, scratch_url, base_url, budget_server,
+                                            state, scheme):
+    origin = scratch_url if state in WRITES else budget_server.url if state in BUDGETED else base_url
+    page = new_context(origin=origin, color_scheme=scheme).new_page()
     STATES[state](page, nested_event_id)
     assert serious_violations(page) == []
 
