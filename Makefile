@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser bench clean
+.PHONY: run test test-unit test-browser bench load clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test-browser: $(STAMP)
 
 bench: $(STAMP)  ## what a page costs the dashboard itself; results in bench/results/
 	$(BIN)/python -m bench.run
+
+load: $(STAMP)  ## many clients against gunicorn while a fault proxy cycles DynamoDB faults; bench/results/load.json
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output

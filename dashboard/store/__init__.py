@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Settings
-from . import deadline
+from . import breaker, deadline
 from .clients import Clients, build_clients
 from .errors import (RETRY_AFTER_SECONDS, AccessDenied, BackendUnavailable, DeadlineExceeded, EventExists,
                      EventNotFound, Rejected, StoreError, TableMissing, Throttled, Unsupported, WriteOutcomeUnknown)
@@ -19,7 +19,7 @@ from .status import StatusReader
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TABLE_KEY", "TIMESTAMP_ATTRIBUTE", "TIMESTAMP_INDEX",
-    "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded", "deadline", "Event", "EventExists", "EventNotFound", "EventPage",
+    "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded", "breaker", "deadline", "Event", "EventExists", "EventNotFound", "EventPage",
     "EventStore", "PageKey", "Rejected", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus",
     "Throttled", "Unsupported", "WireItem", "WriteOutcomeUnknown", "build_clients",
 ]
