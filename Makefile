@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser lint lock bench bench-quick clean
+.PHONY: run test test-unit test-browser lint lock bench bench-quick load clean
 
 # pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -48,6 +48,9 @@ bench: $(STAMP) $(BENCH_NODE)  ## what each page costs the dashboard over its Dy
 
 bench-quick: $(STAMP)  ## the benchmark in miniature, as tests/test_bench.py runs it: shape, not speed
 	$(BIN)/python -m bench.run --quick
+
+load: $(STAMP)  ## many clients against gunicorn while a fault proxy cycles DynamoDB faults; bench/results/load.json
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

@@ -5,7 +5,9 @@ import os
 # behind a load balancer that connects over the network) set BIND=0.0.0.0:8000 on purpose.
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Threads mostly wait on DynamoDB (up to a request's deadline when it hangs): enough of them that a few hung
+# pages do not hold up the rest, static files included. store/clients.py pools 32 connections per process.
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # Page cursors carry the way back through up to 100 earlier pages; long ids make a long URL.
 limit_request_line = 8190
 # Every request's DynamoDB calls end by its deadline (DASHBOARD_DEADLINE_SECONDS, store/deadline.py);

@@ -37,8 +37,8 @@ class FaultProxy:
         self._fault = "pass"
         self._lock = threading.Lock()
         self._stopped = threading.Event()
-        self._listener: socket.socket | None = None
         self._host, self._port = host, port
+        self._listener: socket.socket | None = None
         self._listen()
         self.url = f"http://{self._host}:{self._port}"
         self.requests: list[str] = []  # X-Amz-Target of every request seen, in order
@@ -57,10 +57,13 @@ class FaultProxy:
             raise ValueError(f"unknown fault {name!r}: one of {', '.join(FAULTS)}")
         with self._lock:
             was, self._fault = self._fault, name
-            if name == "refuse" and self._listener is not None:
+            if name == "refuse" and was != "refuse":
                 self._close_listener()
-            elif name != "refuse" and was == "refuse":
-                self._listen()
+                # A socket bound to the port but not listening keeps it ours (a server started meanwhile
+                # elsewhere on this machine cannot take it), and the kernel refuses every connection to it.
+                self._listener = self._bound()
+            elif name != "refuse" and was == "refuse" and self._listener is not None:
+                self._listener.listen(128)
                 threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
 
     def start(self) -> FaultProxy:
@@ -72,13 +75,16 @@ class FaultProxy:
         with self._lock:
             self._close_listener()
 
+    def _bound(self) -> socket.socket:
+        bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.bind((self._host, self._port))
+        self._port = bound.getsockname()[1]
+        return bound
+
     def _listen(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self._host, self._port))
-        listener.listen(128)
-        self._port = listener.getsockname()[1]
-        self._listener = listener
+        self._listener = self._bound()
+        self._listener.listen(128)
 
     def _close_listener(self) -> None:
         if self._listener is not None:
@@ -101,6 +107,7 @@ class FaultProxy:
 
     def _serve(self, conn: socket.socket) -> None:
         buffer = b""
+        upstream = _Upstream(self.upstream)
         try:
             while not self._stopped.is_set():
                 request, buffer = _read_message(conn, buffer)
@@ -108,14 +115,15 @@ class FaultProxy:
                     return
                 target = _header(request, b"x-amz-target").decode("latin-1")
                 self.requests.append(target)
-                if not self._answer(conn, request, target):
+                if not self._answer(conn, request, target, upstream):
                     return
         except OSError:
             return
         finally:
+            upstream.close()
             conn.close()
 
-    def _answer(self, conn: socket.socket, request: bytes, target: str) -> bool:
+    def _answer(self, conn: socket.socket, request: bytes, target: str, upstream: _Upstream) -> bool:
         """Answer one request as the current fault says; False when the connection is done."""
         fault = self._fault
         if fault == "hang":
@@ -130,7 +138,7 @@ class FaultProxy:
             return True
         if fault == "delay":
             time.sleep(self.delay)
-        response = self._forward(request)
+        response = upstream.forward(request)
         if fault == "lose-put" and target.endswith(".PutItem") and self._lose_once(target):
             _reset(conn)
             return False
@@ -145,13 +153,44 @@ class FaultProxy:
         self.fault = self.after_lost
         return True
 
-    def _forward(self, request: bytes) -> bytes:
-        with socket.create_connection(self.upstream, timeout=30) as upstream:
-            upstream.sendall(request)
-            response, _ = _read_message(upstream, b"", until_close=True)
+
+
+class _Upstream:
+    """One kept-alive connection to the real endpoint per client connection, as a client would keep one.
+
+    (A fresh connection per request overflows a small server's listen backlog under load.)
+    """
+
+    def __init__(self, address: tuple[str, int]):
+        self._address = address
+        self._socket: socket.socket | None = None
+
+    def forward(self, request: bytes) -> bytes:
+        reused = self._socket is not None
+        try:
+            return self._exchange(request)
+        except OSError:
+            self.close()
+            if not reused:
+                raise
+        # The kept connection had been closed by the server while idle: nothing was processed, send again.
+        return self._exchange(request)
+
+    def _exchange(self, request: bytes) -> bytes:
+        if self._socket is None:
+            self._socket = socket.create_connection(self._address, timeout=30)
+        self._socket.sendall(request)
+        response, _ = _read_message(self._socket, b"", until_close=True)
         if response is None:
             raise OSError("upstream closed without answering")
+        if b"connection: close" in response.split(b"\r\n\r\n", 1)[0].lower():
+            self.close()
         return response
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 
 
 def _reset(conn: socket.socket) -> None:

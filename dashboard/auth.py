@@ -25,6 +25,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # request, so a verified pair is remembered (as a keyed digest, never the password) up to this many.
 _REMEMBERED = 1024
 _MAX_NAME = 256
+# scrypt takes 32 MB of memory per check: a burst of new sessions must not multiply that by every thread.
+_CHECKS_AT_ONCE = threading.BoundedSemaphore(2)
 
 
 class Authenticator:
@@ -60,7 +62,8 @@ class Authenticator:
             return known
         stored = self._users.get(name)
         # check_password_hash compares in constant time (hmac.compare_digest).
-        matched = check_password_hash(stored or self._decoy, password)
+        with _CHECKS_AT_ONCE:
+            matched = check_password_hash(stored or self._decoy, password)
         if stored is None or not matched:
             log.warning("sign-in refused for user %r from %s", name[:_MAX_NAME], request.remote_addr)
             raise SignInRequired("The user name or password is wrong.")

@@ -241,6 +241,28 @@ def demo_table(moto_endpoint: str) -> tuple[str, list[dict]]:
     return name, events
 
 
+@pytest.fixture
+def fault_proxy(moto_endpoint: str):
+    """The fault proxy of bench/faultproxy.py in front of the HTTP server: set `.fault` to inject one."""
+    from bench.faultproxy import FaultProxy
+
+    proxy = FaultProxy(moto_endpoint).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def served_table(moto_endpoint: str) -> tuple[str, list[dict]]:
+    """A fresh table on the HTTP server with 40 demo events, made per test: an in-process moto mock
+    resets the server's state too when it ends, so a table made earlier in the session may be gone."""
+    name = unique_table()
+    table = Table.open(settings_for(name, moto_endpoint))
+    admin(table).create_table(point_in_time_recovery=False)
+    events = list(demo_events(40, DEMO_DAY, seed=13))
+    put_items(table, events)
+    return name, events
+
+
 class LiveServer:
     def __init__(self, app, host: str = "127.0.0.1"):
         from werkzeug.serving import make_server

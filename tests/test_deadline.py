@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from bench.faultproxy import CANNED, FaultProxy
+from bench.faultproxy import CANNED
 from dashboard import create_app
-from dashboard.store import BackendUnavailable, DeadlineExceeded, Table, deadline
+from dashboard.store import BackendUnavailable, DeadlineExceeded, Table, breaker, deadline
 from tests.conftest import settings_for
 
 DEADLINE = 1.0
@@ -14,15 +14,14 @@ WELL_WITHIN = DEADLINE + 2.0
 
 
 @pytest.fixture
-def proxy(moto_endpoint):
-    fault_proxy = FaultProxy(moto_endpoint, delay=DEADLINE + 1).start()
-    yield fault_proxy
-    fault_proxy.stop()
+def proxy(fault_proxy):
+    fault_proxy.delay = DEADLINE + 1
+    return fault_proxy
 
 
 @pytest.fixture
-def proxied(proxy, demo_table):
-    name, events = demo_table
+def proxied(proxy, served_table):
+    name, events = served_table
     app = create_app(settings_for(name, proxy.url, DASHBOARD_DEADLINE_SECONDS=DEADLINE))
     return app.test_client(), events
 
@@ -45,6 +44,8 @@ def test_every_page_answers_503_within_the_deadline_and_recovers_by_itself(proxi
         assert elapsed < WELL_WITHIN, (url, elapsed)
         assert "Traceback" not in text and "arn:aws" not in text and proxy.url.split("//")[1] not in text, text
     proxy.fault = "pass"
+    if fault in ("hang", "delay"):
+        time.sleep(breaker.COOLDOWN_SECONDS)  # it stopped waiting for a silent DynamoDB: it asks again after this
     for url in pages(events):
         assert client.get(url).status_code == 200, url
 
@@ -57,8 +58,8 @@ def test_api_status_is_503_not_unknown_when_dynamodb_throttles(proxied, proxy):
     assert response.get_json()["error"] == "DynamoDB is throttling"
 
 
-def test_each_attempt_waits_only_what_remains_of_the_deadline(proxy, demo_table):
-    table = Table.open(settings_for(demo_table[0], proxy.url))
+def test_each_attempt_waits_only_what_remains_of_the_deadline(proxy, served_table):
+    table = Table.open(settings_for(served_table[0], proxy.url))
     waits = []
     # botocore runs the generic hook registered last after the dashboard's own.
     table.clients.dynamodb.meta.events.register_last(
@@ -71,8 +72,8 @@ def test_each_attempt_waits_only_what_remains_of_the_deadline(proxy, demo_table)
     assert waits == sorted(waits, reverse=True)
 
 
-def test_a_call_outside_any_request_keeps_the_clients_own_timeouts(proxy, demo_table):
-    table = Table.open(settings_for(demo_table[0], proxy.url, DYNAMODB_READ_TIMEOUT=0.5, DYNAMODB_MAX_ATTEMPTS=2))
+def test_a_call_outside_any_request_keeps_the_clients_own_timeouts(proxy, served_table):
+    table = Table.open(settings_for(served_table[0], proxy.url, DYNAMODB_READ_TIMEOUT=0.5, DYNAMODB_MAX_ATTEMPTS=2))
     attempts = []
     table.clients.dynamodb.meta.events.register("before-send.dynamodb.Scan", lambda **_: attempts.append(1))
     proxy.fault = "hang"
@@ -105,10 +106,10 @@ def attempts_per_call(table: Table, count: int) -> list[int]:
     return counts
 
 
-def test_after_a_burst_of_failures_calls_stop_retrying_until_successes_refill_the_quota(proxy, demo_table):
+def test_after_a_burst_of_failures_calls_stop_retrying_until_successes_refill_the_quota(proxy, served_table):
     # The dashboard keeps botocore's retry quota on purpose: during an outage each page makes one attempt
     # and answers 503 at once instead of tripling the load on a struggling table; a few successes restore it.
-    table = Table.open(settings_for(demo_table[0], proxy.url))
+    table = Table.open(settings_for(served_table[0], proxy.url))
     proxy.fault = "error500"
     failing = attempts_per_call(table, 30)
     assert failing[0] == 3 and failing[-1] == 1
@@ -116,3 +117,18 @@ def test_after_a_burst_of_failures_calls_stop_retrying_until_successes_refill_th
     attempts_per_call(table, 20)  # each success without a retry gives one token back; a retry costs 14
     proxy.fault = "error500"
     assert attempts_per_call(table, 1) == [3]
+
+
+def test_a_backend_that_stopped_answering_is_not_waited_for_until_it_may_answer_again(proxied, proxy):
+    client, events = proxied
+    proxy.fault = "hang"
+    for _ in range(breaker.THRESHOLD):
+        assert client.get("/events").status_code == 503  # each waits out the deadline
+    sent = len(proxy.requests)
+    response = client.get("/events")
+    assert response.status_code == 503 and "stopped answering" in response.get_data(as_text=True)
+    assert len(proxy.requests) == sent  # answered without asking (and waiting for) DynamoDB
+    proxy.fault = "pass"
+    time.sleep(breaker.COOLDOWN_SECONDS)
+    assert client.get("/events").status_code == 200
+    assert client.get("/status").status_code == 200

@@ -4,17 +4,14 @@ import logging
 
 import pytest
 
-from bench.faultproxy import FaultProxy
 from dashboard import create_app
 from dashboard.store import EventExists, Table, WriteOutcomeUnknown
 from tests.conftest import CSRF_FIELD, admin, settings_for, unique_table
 
 
 @pytest.fixture
-def proxy(moto_endpoint):
-    fault_proxy = FaultProxy(moto_endpoint).start()
-    yield fault_proxy
-    fault_proxy.stop()
+def proxy(fault_proxy):
+    return fault_proxy
 
 
 @pytest.fixture

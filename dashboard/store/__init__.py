@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Settings
-from . import deadline
+from . import breaker, deadline
 from .clients import Clients, build_clients
 from .errors import (
     RETRY_AFTER_SECONDS,
@@ -47,7 +47,7 @@ __all__ = [
     "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded", "Event", "EventExists", "EventNotFound",
     "EventPage", "EventStore", "Filters", "Keyset", "PageKey", "RangeReader", "ReadBudget", "Rejected", "Span",
     "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled", "Unsupported", "WireItem",
-    "WriteOutcomeUnknown", "build_clients", "deadline",
+    "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import NoRegionError
 
 from ..config import LOCAL_REGION, ConfigError, Settings
 from .attempts import watch_attempts
+from .breaker import with_breaker
 from .deadline import bound_by_deadline
 
 if TYPE_CHECKING:
@@ -84,10 +85,10 @@ def build_clients(settings: Settings) -> Clients:
     try:
         # With no endpoint set, boto3 resolves AWS's own (and any endpoint_url in the profile).
         return Clients(
-            dynamodb=watch_attempts(bound_by_deadline(
-                session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint))),
-            autoscaling=bound_by_deadline(
-                session.client("application-autoscaling", config=config, endpoint_url=settings.autoscaling_endpoint)),
+            dynamodb=watch_attempts(with_breaker(bound_by_deadline(
+                session.client("dynamodb", config=config, endpoint_url=settings.dynamodb_endpoint)))),
+            autoscaling=with_breaker(bound_by_deadline(
+                session.client("application-autoscaling", config=config, endpoint_url=settings.autoscaling_endpoint))),
             cloudwatch=session.client("cloudwatch", config=_cloudwatch_config(settings),
                                       endpoint_url=settings.cloudwatch_endpoint),
             metrics_wait_seconds=(min(settings.connect_timeout, settings.cloudwatch_timeout)

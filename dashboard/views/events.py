@@ -1,6 +1,7 @@
 """The events pages: the paged list, timestamp and range search, one event, and the test-event form."""
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from ..store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnk
 from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, table
 
 bp = Blueprint("events", __name__)
+log = logging.getLogger(__name__)
 
 
 def _safe_back(target: str | None) -> str | None:
@@ -130,6 +132,7 @@ def _not_written(form: EventForm, error: StoreError) -> Response:
         return retry_later(render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
                                                    unknown_id=error.event_id))
     if isinstance(error, BackendUnavailable):
+        log.warning("insert not written: %s", error.detail)
         return retry_later(render_page_or_fragment("events/new.html", "events/_form.html", status=503, form=form,
                                                    backend_error=error.message))
     raise error

@@ -1,0 +1,331 @@
+"""Load and faults, for real: `make load` writes bench/results/load.json.
+
+Many concurrent clients hit the dashboard under gunicorn for a fixed time, mixing the list, timestamp
+search, detail, status, /api/status, static files and inserts, while the fault proxy in front of a
+local DynamoDB (moto's server, its own process, on loopback) cycles through every fault: refuse, hang,
+reset, delay, throttle, 500, AccessDenied and a missing table, with healthy spells between them.
+
+Every answer is checked against what the README documents for the fault in force when the request
+started or ended: 200/303 when healthy (a delay included), 503 with Retry-After when DynamoDB is
+down, static files always 200, and never slower than 5 s. Anything else is an error, counted by
+kind. Reports latency percentiles per fault and the gunicorn workers' memory before and after.
+Bounded: LOAD_SECONDS (45), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: every fault comes once in 45 s), LOAD_THINK_SECONDS (2.0, the
+mean pause of a client between requests); exits 1 on any error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bench.faultproxy import FaultProxy
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SECONDS = float(os.environ.get("LOAD_SECONDS", "45"))
+CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
+PHASE_SECONDS = float(os.environ.get("LOAD_PHASE_SECONDS", "2.5"))
+# Ops staff read a page before they click again: each client pauses about this long between requests.
+THINK_SECONDS = float(os.environ.get("LOAD_THINK_SECONDS", "2.0"))
+EVENTS = 600
+SLOW = 5.0  # the issue's bound: every documented answer within 5 s
+DEADLINE_SECONDS = 4.0  # the dashboard's default
+FAULT_CYCLE = ("refuse", "hang", "reset", "delay", "throttle", "error500", "denied", "missing")
+USER, PASSWORD = "load", "load-test-password"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_ROW = re.compile(r'<tr data-event-id="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 60, **kwargs: object) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2, **kwargs)  # type: ignore[arg-type]
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up in {seconds:.0f} s")
+
+
+def start_backend() -> tuple[subprocess.Popen, str]:
+    """moto's DynamoDB server in a process of its own, so that the clients here do not slow it down."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    wait_for(endpoint)
+    return process, endpoint
+
+
+def seed(endpoint: str, table_name: str) -> list[dict]:
+    from dashboard.config import Settings
+    from dashboard.local import demo_events
+    from dashboard.store import Table
+    from dashboard.store.admin import TableAdmin
+
+    settings = Settings.from_env({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "EVENTS_TABLE": table_name}, local=True)
+    table = Table.open(settings)
+    admin = TableAdmin(table.clients, table_name)
+    admin.create_table()
+    events = list(demo_events(EVENTS, seed=3))
+    admin.put_many(events)
+    table.clients.autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb")  # moto loads it lazily
+    return events
+
+
+def start_dashboard(endpoint: str, table_name: str) -> tuple[subprocess.Popen, str]:
+    from werkzeug.security import generate_password_hash
+
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "EVENTS_TABLE": table_name, "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "load", "AWS_SECRET_ACCESS_KEY": "load", "BIND": f"127.0.0.1:{port}",
+                "SECRET_KEY": os.urandom(24).hex(), "DASHBOARD_USERS": f"{USER}:{generate_password_hash(PASSWORD)}"})
+    log = open(RESULTS / "load-gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
+                                "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/healthz")
+    return process, url
+
+
+def worker_memory_kib(master: int) -> dict[int, int]:
+    """Resident memory of each gunicorn worker (the master's children), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
+            found[int(entry.name)] = int(fields["VmRSS"].split()[0])
+    return found
+
+
+@dataclass
+class Sample:
+    kind: str
+    faults: list[str]  # every fault in force while the request ran, first to last
+    status: int | None  # None: no HTTP answer at all
+    seconds: float
+    retry_after: bool
+    failure: str = ""  # the client's exception when no answer came
+    message: str = ""  # what a 503 said
+    # The fault before the first of `faults`, and how long before the request it ended.
+    previous: str = ""
+    since_switch: float = 0.0
+
+
+class Load:
+    def __init__(self, url: str, proxy: FaultProxy, events: list[dict], master: int = 0):
+        self.url, self.proxy, self.events, self.master = url, proxy, events, master
+        self.memory: list[dict[int, int]] = []  # each worker's RSS (KiB) at each phase change
+        self.samples: list[Sample] = []
+        self.phases: list[str] = ["pass"]
+        self.switched_at: list[float] = [time.monotonic()]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        cycle = 0
+        started = time.monotonic()
+        while time.monotonic() - started < SECONDS:
+            # A healthy spell between faults: the app must recover by itself.
+            self.proxy.fault = "pass" if cycle % 2 == 0 else FAULT_CYCLE[(cycle // 2) % len(FAULT_CYCLE)]
+            self.phases.append(self.proxy.fault)
+            self.switched_at.append(time.monotonic())
+            self.memory.append(worker_memory_kib(self.master))
+            cycle += 1
+            time.sleep(PHASE_SECONDS)
+        self._stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+        self.proxy.fault = "pass"
+
+    def _client(self, number: int) -> None:
+        rng = random.Random(number)
+        self._stop.wait(rng.uniform(0, 2 * THINK_SECONDS))  # people do not all click at the same instant
+        session = requests.Session()
+        session.auth = (USER, PASSWORD)
+        # gunicorn closes a keep-alive connection idle for 2 s; like a browser, a GET that meets one closing
+        # is sent again once on a fresh connection.
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"}, raise_on_status=False)
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        while not self._stop.is_set():
+            kind = rng.choices(("list", "search", "detail", "status", "api_status", "static", "insert"),
+                               (30, 15, 20, 8, 7, 10, 10))[0]
+            self._one(session, kind, rng)
+            self._stop.wait(rng.uniform(0, 2 * THINK_SECONDS))
+
+    def _one(self, session: requests.Session, kind: str, rng: random.Random) -> None:
+        event = rng.choice(self.events)
+        path = {
+            "list": f"/events?limit={rng.choice((10, 25, 50))}",
+            "search": f"/events?timestamp={event['timestamp']}",
+            "detail": "/events/" + requests.utils.quote(event["event_id"], safe=""),
+            "status": "/status",
+            "api_status": "/api/status",
+            "static": "/static/app.css",
+            "insert": "/events/new",
+        }[kind]
+        response = self._timed("form" if kind == "insert" else kind, lambda: session.get(self.url + path, timeout=15))
+        if kind == "insert" and response is not None and response.status_code == 200:
+            token = _CSRF.search(response.text)
+            form = {"csrf_token": token.group(1) if token else "", "event_id": f"load-{rng.getrandbits(64):x}",
+                    "event_type": "load", "timestamp": "2024-01-01T00:00:00Z"}
+            self._timed("insert", lambda: session.post(self.url + "/events", data=form, timeout=15,
+                                                       allow_redirects=False))
+
+    def _timed(self, kind: str, send: Callable[[], requests.Response]) -> requests.Response | None:
+        first_phase = len(self.phases) - 1
+        started = time.monotonic()
+        response, failure = None, ""
+        try:
+            response = send()
+        except requests.RequestException as error:
+            failure = type(error).__name__
+        sample = Sample(kind, self.phases[first_phase:], response.status_code if response is not None else None,
+                        time.monotonic() - started, response is not None and "Retry-After" in response.headers,
+                        failure, _message(response), self.phases[first_phase - 1] if first_phase else "",
+                        started - self.switched_at[first_phase])
+        with self._lock:
+            self.samples.append(sample)
+        return response
+
+
+def _message(response: requests.Response | None) -> str:
+    if response is None or response.status_code < 500:
+        return ""
+    found = re.search(r'"message": "([^"]*)"|<p class="error-message"[^>]*>(.*?)</p>|data-backend-error>(.*?)</div>'
+                      r'|data-write-unknown>(.*?)</div>', response.text, re.S)
+    return " ".join(part for part in (found.groups() if found else ()) if part)[:200]
+
+
+def recovering(sample: Sample) -> bool:
+    """A 503 just after DynamoDB stopped answering: the breaker waits COOLDOWN_SECONDS before asking again."""
+    from dashboard.store.breaker import COOLDOWN_SECONDS
+
+    return (sample.status == 503 and "stopped answering" in sample.message and sample.previous in ("hang", "delay")
+            and sample.since_switch < COOLDOWN_SECONDS + DEADLINE_SECONDS)
+
+
+def expected(kind: str, fault: str) -> set[int]:
+    if kind in ("static", "form"):  # neither asks DynamoDB
+        return {200}
+    if fault in ("pass", "delay"):
+        return {303} if kind == "insert" else {200}
+    return {503}
+
+
+def error_kind(sample: Sample) -> str | None:
+    if sample.status is None:
+        return f"no answer ({sample.failure})"
+    if sample.status >= 500 and sample.status != 503:
+        return f"HTTP {sample.status}"
+    if sample.seconds > SLOW:
+        return f"slower than {SLOW:g} s"
+    if not any(sample.status in expected(sample.kind, fault) for fault in sample.faults) and not recovering(sample):
+        return f"HTTP {sample.status} for {sample.kind} during {'/'.join(sample.faults)}"
+    if sample.status == 503 and not sample.retry_after:
+        return "503 without Retry-After"
+    return None
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
+
+    return {"n": len(ordered), "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99),
+            "max_ms": round(ordered[-1] * 1000, 1), "mean_ms": round(statistics.fmean(ordered) * 1000, 1)}
+
+
+def report(load: Load, memory_before: dict[int, int], memory_after: dict[int, int]) -> dict:
+    errors = Counter(kind for kind in map(error_kind, load.samples) if kind)
+    by_fault: dict[str, list[float]] = defaultdict(list)
+    statuses: dict[str, Counter] = defaultdict(Counter)
+    for sample in load.samples:
+        by_fault[sample.faults[0]].append(sample.seconds)
+        statuses[sample.faults[0]][str(sample.status)] += 1
+    return {
+        "seconds": SECONDS, "clients": CLIENTS, "phase_seconds": PHASE_SECONDS,
+        "requests": len(load.samples),
+        "think_seconds": THINK_SECONDS,
+        "errors": sum(errors.values()), "errors_by_kind": dict(errors),
+        "recovering_503s": sum(map(recovering, load.samples)),
+        "first_errors": [vars(sample) for sample in load.samples if error_kind(sample)][:40],
+        "latency_by_fault": {fault: percentiles(values) for fault, values in sorted(by_fault.items())},
+        "statuses_by_fault": {fault: dict(counts) for fault, counts in sorted(statuses.items())},
+        "latency_by_page": {kind: percentiles([s.seconds for s in load.samples if s.kind == kind])
+                            for kind in sorted({s.kind for s in load.samples})},
+        "worker_rss_kib": {"before": sorted(memory_before.values()), "after": sorted(memory_after.values()),
+                           "at_each_phase": [sorted(sample.values()) for sample in load.memory]},
+    }
+
+
+def main() -> int:
+    RESULTS.mkdir(exist_ok=True)
+    backend, endpoint = start_backend()
+    proxy = FaultProxy(endpoint, delay=1.0).start()
+    table_name = "load-events"
+    gunicorn = None
+    try:
+        events = seed(endpoint, table_name)
+        gunicorn, url = start_dashboard(proxy.url, table_name)
+        warm, session = Load(url, proxy, events), requests.Session()
+        session.auth = (USER, PASSWORD)
+        for kind in ("list", "search", "detail", "status", "api_status", "insert") * 4:
+            warm._one(session, kind, random.Random(0))  # not in the report: warms every worker path and sign-in
+        memory_before = worker_memory_kib(gunicorn.pid)
+        load = Load(url, proxy, events, gunicorn.pid)
+        load.run()
+        result = report(load, memory_before, worker_memory_kib(gunicorn.pid))
+    finally:
+        proxy.stop()
+        if gunicorn is not None:
+            gunicorn.send_signal(signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+        backend.terminate()
+        backend.wait(timeout=30)
+    (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({key: result[key] for key in ("requests", "errors", "errors_by_kind", "worker_rss_kib")},
+                     indent=2))
+    for fault, figures in result["latency_by_fault"].items():
+        print(f"{fault:>9}: {figures}")
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""When DynamoDB stops answering at all, stop waiting for it: a circuit breaker per client.
+
+A hung backend costs each request its whole deadline and holds a server thread that long, so a few
+hung pages starve everything behind them (static files included). After THRESHOLD attempts in a row
+got no answer in time, attempts fail at once for COOLDOWN_SECONDS; then one attempt is let through
+to see whether DynamoDB answers again, and any answer closes the circuit. Errors DynamoDB answers
+with (throttling, 500, denied) and refused connections are fast already and do not count.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+from .errors import BackendUnavailable
+
+THRESHOLD = 3
+_GENERATION = "dashboard_breaker_generation"
+COOLDOWN_SECONDS = 2.0
+T = TypeVar("T")
+
+
+class Breaker:
+    def __init__(self, threshold: int = THRESHOLD, cooldown: float = COOLDOWN_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        self._threshold, self._cooldown, self._clock = threshold, cooldown, clock
+        self._lock = threading.Lock()
+        self._timeouts = 0
+        self._closed_at: float | None = None  # while open: when the next attempt may go through
+        # Bumped whenever DynamoDB answers: a timeout of an attempt sent before that is old news.
+        self._generation = 0
+
+    def before_attempt(self, request: Any = None, **_: Any) -> None:
+        with self._lock:
+            if request is not None:
+                request.context[_GENERATION] = self._generation
+            if self._closed_at is None:
+                return
+            now = self._clock()
+            if now < self._closed_at:
+                raise BackendUnavailable("DynamoDB has stopped answering; the dashboard waits a moment before "
+                                         "asking again", "NotAnswering")
+            self._closed_at = now + self._cooldown  # this attempt is the probe; the others still wait
+
+    def after_attempt(self, request_dict: dict[str, Any] | None = None, response: Any = None,
+                      caught_exception: BaseException | None = None, **_: Any) -> None:
+        sent_in = (request_dict or {}).get("context", {}).get(_GENERATION)
+        with self._lock:
+            if isinstance(caught_exception, (ReadTimeoutError, ConnectTimeoutError)):
+                if sent_in is not None and sent_in < self._generation:
+                    return  # sent before DynamoDB last answered
+                self._timeouts += 1
+                if self._timeouts >= self._threshold:
+                    self._closed_at = self._clock() + self._cooldown
+            elif response is not None or (caught_exception is not None and not isinstance(caught_exception,
+                                                                                          BackendUnavailable)):
+                # An answer, or a fast failure (refused, reset): nothing is holding threads any more.
+                self._timeouts, self._closed_at = 0, None
+                self._generation += 1
+
+    @property
+    def is_open(self) -> bool:
+        return self._closed_at is not None
+
+
+def with_breaker(client: T, breaker: Breaker | None = None) -> T:
+    breaker = breaker or Breaker()
+    events = client.meta.events  # type: ignore[attr-defined]
+    events.register_first("before-send", breaker.before_attempt)
+    events.register_first("needs-retry", breaker.after_attempt)
+    client.dashboard_breaker = breaker  # type: ignore[attr-defined]
+    return client
