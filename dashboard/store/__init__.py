@@ -26,28 +26,14 @@ from .errors import (
 )
 from .events import EventStore
 from .ranges import RangeReader
-from .records import (
-    TABLE_KEY,
-    TIMESTAMP_ATTRIBUTE,
-    TIMESTAMP_INDEX,
-    Event,
-    EventPage,
-    Filters,
-    Keyset,
-    PageKey,
-    ReadBudget,
-    Span,
-    TableStatus,
-    WireItem,
-)
+from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span, TableStatus
 from .status import StatusReader
 
 __all__ = [
-    "RETRY_AFTER_SECONDS", "TABLE_KEY", "TIMESTAMP_ATTRIBUTE", "TIMESTAMP_INDEX",
-    "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded", "Event", "EventExists", "EventNotFound",
-    "EventPage", "EventStore", "Filters", "Keyset", "PageKey", "RangeReader", "ReadBudget", "Rejected", "Span",
-    "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled", "Unsupported", "WireItem",
-    "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
+    "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded",
+    "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
+    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled",
+    "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
 
 

@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, TypeVar
 
 from .clients import MAX_POOL_CONNECTIONS, Clients
 from .deadline import carried
@@ -21,6 +21,8 @@ from .records import (
     TtlStatus,
     Unavailable,
 )
+
+P = TypeVar("P", PitrStatus, TtlStatus)
 
 # DynamoDB refreshes ItemCount (and TableSizeBytes) only about every six hours: asking more often buys nothing.
 ITEM_COUNT_CACHE_SECONDS = 60.0
@@ -131,26 +133,20 @@ class StatusReader:
                 "timeout", f"CloudWatch did not answer GetMetricData within {self.metrics_wait:g} s"))
 
     def _pitr(self) -> PitrStatus:
-        try:
-            response = call(self._dynamodb.describe_continuous_backups, self.table_name, TableName=self.table_name)
-        except StoreError as error:
-            return PitrStatus("UNKNOWN", unavailable=unavailable(error))
-        backups = response.get("ContinuousBackupsDescription", {})
-        pitr = backups.get("PointInTimeRecoveryDescription", {})
-        return PitrStatus(
-            status=str(pitr.get("PointInTimeRecoveryStatus", "UNKNOWN")),
-            earliest_restorable=pitr.get("EarliestRestorableDateTime"),
-            latest_restorable=pitr.get("LatestRestorableDateTime"),
-            backups_status=backups.get("ContinuousBackupsStatus"),
-        )
+        return self._panel(self._dynamodb.describe_continuous_backups, _pitr_status,
+                           lambda why: PitrStatus("UNKNOWN", unavailable=why))
 
     def _ttl(self) -> TtlStatus:
+        return self._panel(self._dynamodb.describe_time_to_live, _ttl_status,
+                           lambda why: TtlStatus("UNKNOWN", unavailable=why))
+
+    def _panel(self, operation: Callable[..., Any], read: Callable[[dict[str, Any]], P],
+               missing: Callable[[Unavailable], P]) -> P:
+        """One panel's call: its record, or the record saying why it could not be read."""
         try:
-            response = call(self._dynamodb.describe_time_to_live, self.table_name, TableName=self.table_name)
+            return read(call(operation, self.table_name, TableName=self.table_name))
         except StoreError as error:
-            return TtlStatus("UNKNOWN", unavailable=unavailable(error))
-        ttl = response.get("TimeToLiveDescription", {})
-        return TtlStatus(str(ttl.get("TimeToLiveStatus", "UNKNOWN")), ttl.get("AttributeName"))
+            return missing(unavailable(error))
 
     def _scaling(self, description: TableDescription | None) -> AutoScalingStatus:
         resources = [f"table/{self.table_name}"]
@@ -183,6 +179,22 @@ class StatusReader:
 
 # botocore's names for an answer that did not come in time (StoreError.code when no answer came).
 _TIMEOUTS = frozenset({"ReadTimeoutError", "ConnectTimeoutError"})
+
+
+def _pitr_status(response: dict[str, Any]) -> PitrStatus:
+    backups = response.get("ContinuousBackupsDescription", {})
+    pitr = backups.get("PointInTimeRecoveryDescription", {})
+    return PitrStatus(
+        status=str(pitr.get("PointInTimeRecoveryStatus", "UNKNOWN")),
+        earliest_restorable=pitr.get("EarliestRestorableDateTime"),
+        latest_restorable=pitr.get("LatestRestorableDateTime"),
+        backups_status=backups.get("ContinuousBackupsStatus"),
+    )
+
+
+def _ttl_status(response: dict[str, Any]) -> TtlStatus:
+    ttl = response.get("TimeToLiveDescription", {})
+    return TtlStatus(str(ttl.get("TimeToLiveStatus", "UNKNOWN")), ttl.get("AttributeName"))
 
 
 def unavailable(error: StoreError) -> Unavailable:

@@ -7,29 +7,19 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..store import (
-    RETRY_AFTER_SECONDS,
-    AccessDenied,
-    BackendUnavailable,
-    EventExists,
-    EventNotFound,
-    Rejected,
-    StoreError,
-    TableMissing,
-    Throttled,
-)
+from .. import store
 from .common import is_htmx, retry_later
 
 log = logging.getLogger(__name__)
 
 _STORE_STATUS = (
-    (EventNotFound, 404, "Event not found"),
-    (EventExists, 409, "Event already exists"),
-    (Rejected, 400, "Request rejected by DynamoDB"),
-    (Throttled, 503, "DynamoDB is throttling"),
-    (TableMissing, 503, "Table not found"),
-    (AccessDenied, 503, "Access to DynamoDB denied"),
-    (BackendUnavailable, 503, "DynamoDB unavailable"),
+    (store.EventNotFound, 404, "Event not found"),
+    (store.EventExists, 409, "Event already exists"),
+    (store.Rejected, 400, "Request rejected by DynamoDB"),
+    (store.Throttled, 503, "DynamoDB is throttling"),
+    (store.TableMissing, 503, "Table not found"),
+    (store.AccessDenied, 503, "Access to DynamoDB denied"),
+    (store.BackendUnavailable, 503, "DynamoDB unavailable"),
 )
 
 
@@ -45,7 +35,7 @@ def error_response(status: int, title: str, message: str) -> Response:
     elif is_htmx():
         # htmx swaps error answers too (see base.html): this one lands in the alert region.
         response = Flask.response_class(render_template("errors/_message.html", status=status, title=title,
-                                                        message=message, retry_after=RETRY_AFTER_SECONDS),
+                                                        message=message, retry_after=store.RETRY_AFTER_SECONDS),
                                         status=status)
         response.headers["HX-Retarget"] = "#alerts"
         response.headers["HX-Reswap"] = "innerHTML"
@@ -53,18 +43,18 @@ def error_response(status: int, title: str, message: str) -> Response:
         response.headers["HX-Push-Url"] = "false"
     else:
         response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
-                                                        message=message, retry_after=RETRY_AFTER_SECONDS),
+                                                        message=message, retry_after=store.RETRY_AFTER_SECONDS),
                                         status=status)
     response.vary.add("HX-Request")
     return retry_later(response) if status == 503 else response
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(StoreError)
-    def _store_error(error: StoreError) -> Response:
+    @app.errorhandler(store.StoreError)
+    def _store_error(error: store.StoreError) -> Response:
         for kind, status, title in _STORE_STATUS:
             if isinstance(error, kind):
-                if status >= 500 or isinstance(error, Rejected):
+                if status >= 500 or isinstance(error, store.Rejected):
                     log.warning("%s: %s", title, error.detail)
                 return error_response(status, title, error.message)
         log.error("unmapped store error: %s", error.detail)
