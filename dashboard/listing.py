@@ -17,6 +17,9 @@ from .cursors import CursorError, Cursors, Position
 from .store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 
 DEFAULT_LIMIT = 25
+# An empty second offers the nearest seconds with events within this many seconds, and the minutes around it.
+NEAREST_SECONDS = 60
+AROUND_MINUTES = 5
 MAX_LIMIT = 100
 PAGE_SIZES = (10, 25, 50, 100)
 ORDERS = ("asc", "desc")
@@ -222,6 +225,41 @@ def fetch(table: Table, query: ListingQuery, cursors: Cursors, budget: ReadBudge
         choice=choice,
         item_count=table.status.approximate_count(),
     )
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """Where to look when a second holds no events: the closest seconds that do, and the minutes around it."""
+
+    before: str | None
+    after: str | None
+    around: tuple[str, str] | None
+    window_seconds: int
+
+
+def nearest(table: Table, listing: Listing) -> Nearest | None:
+    """For the empty first page of a one-second search: the nearest seconds either side that hold events.
+
+    One Query per second outward (fan-out, so only when stored timestamps are canonical), stopping at the
+    first second found, at most NEAREST_SECONDS each way: the only page that reads more than one call.
+    """
+    query = listing.query
+    if (query.timestamp is None or query.range is not None or query.filters or listing.has_prev
+            or listing.page.events or listing.next_cursor):
+        return None
+    around = times.around(query.timestamp, AROUND_MINUTES)
+    if not table.ranges.fanout_allowed()[0]:
+        return Nearest(None, None, around, 0)
+    moment = times.parse(query.timestamp)
+    step = timedelta(seconds=1)
+    try:
+        earlier = Span(times.format_stored(moment - NEAREST_SECONDS * step), times.format_stored(moment - step), True)
+        later = Span(times.format_stored(moment + step), times.format_stored(moment + NEAREST_SECONDS * step))
+    except OverflowError:
+        return Nearest(None, None, around, 0)
+    found = [table.ranges.fanout(span, 1).events for span in (earlier, later)]
+    before, after = (str(events[0].get("timestamp")) if events else None for events in found)
+    return Nearest(before, after, around, NEAREST_SECONDS)
 
 
 def quick_ranges(now: datetime) -> list[tuple[str, str, str]]:

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
 import threading
+import time as time_module
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,13 +32,13 @@ os.environ.update({
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 })
 
+from botocore.exceptions import BotoCoreError  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
 from dashboard.demo import BURSTS, demo_events  # noqa: E402
-from dashboard.local import start_server  # noqa: E402
 from dashboard.store import TIMESTAMP_INDEX, Table  # noqa: E402
 from dashboard.store.admin import TableAdmin  # noqa: E402
 from dashboard.times import format_stored  # noqa: E402
@@ -221,13 +225,33 @@ def csrf_token(client) -> str:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The embedded DynamoDB server of `make run`, answering over HTTP on loopback."""
-    server, endpoint = start_server()
-    # moto loads each service's backend on its first request (auto-scaling takes seconds): not in a page's deadline.
-    Table.open(settings_for(unique_table(), endpoint)).clients.autoscaling.describe_scalable_targets(
-        ServiceNamespace="dynamodb")
+    """moto's server, the embedded DynamoDB of `make run`, answering over HTTP on loopback.
+
+    In a process of its own: an in-process mock (`mocked_aws`) resets every moto backend of its process
+    when it ends, which would wipe the shared server's tables under the tests that come after it.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time_module.monotonic() + 30
+    while True:
+        try:
+            # moto loads each service's backend on its first request (auto-scaling takes seconds): not in a
+            # page's deadline.
+            Table.open(settings_for(unique_table(), endpoint)).clients.autoscaling.describe_scalable_targets(
+                ServiceNamespace="dynamodb")
+            break
+        except BotoCoreError:  # not listening yet
+            if server.poll() is not None or time_module.monotonic() > deadline:
+                server.kill()
+                raise
+            time_module.sleep(0.2)
     yield endpoint
-    server.stop()
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,10 @@
 """Getting around: go to an event by id, and failures that never leave the user stranded or the history wrong."""
+import re
 from urllib.parse import quote
 
 from botocore.exceptions import EndpointConnectionError
+
+from tests.pages import error_message, fact, marked_link
 
 
 def test_go_to_event_opens_a_pasted_id_trimmed_of_spaces(client, table):
@@ -52,3 +55,26 @@ def test_an_htmx_503_carries_its_retry_link_into_the_alert(client, table):
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["HX-Retarget"] == "#alerts"
     assert 'href="/events?limit=10" rel="nofollow" data-retry' in page
+
+
+def test_an_empty_second_offers_the_nearest_seconds_with_events_and_the_minutes_around(client, table):
+    from tests.conftest import seed
+    seed(table, 2, "2024-01-01T11:59:20Z", "early")
+    seed(table, 1, "2024-01-01T12:00:05Z", "late")
+    page = client.get("/events?timestamp=2024-01-01T12:00:00Z").get_data(as_text=True)
+    assert marked_link(page, "nearest-before") == "/events?timestamp=2024-01-01T11:59:20Z&limit=25"
+    assert marked_link(page, "nearest-after") == "/events?timestamp=2024-01-01T12:00:05Z&limit=25"
+    assert marked_link(page, "around") == "/events?limit=25&from=2024-01-01T11:55:00Z&to=2024-01-01T12:05:00Z"
+
+
+def test_an_empty_second_far_from_any_event_says_so(client, table):
+    page = client.get("/events?timestamp=2024-01-01T12:00:00Z").get_data(as_text=True)
+    assert fact(page, "nearest").startswith("No events within 60 seconds either side.")
+
+
+def test_a_bad_search_keeps_its_form_filled_in_as_typed(offline_client):
+    response = offline_client.get("/events?timestamp=yesterday+at+noon&limit=50&source=my-bucket")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and error_message(page).startswith("timestamp 'yesterday at noon'")
+    assert re.search(r'<input id="timestamp" name="timestamp" type="search" value="yesterday at noon"', page)
+    assert re.search(r'<option value="50" selected>', page) and 'value="my-bucket"' in page

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import store
+from .. import listing, store
 from .common import is_htmx, retry_later
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ def error_response(status: int, title: str, message: str) -> Response:
         response.headers["HX-Reswap"] = "innerHTML"
         # The address bar keeps the page that is shown: an answer that failed is never pushed into history.
         response.headers["HX-Push-Url"] = "false"
+    elif request.endpoint == "events.list_events" and request.method == "GET":
+        # A search that could not be answered keeps its form, filled in as typed, to be corrected in place.
+        response = Flask.response_class(render_template(
+            "events/search_error.html", status=status, title=title, message=message,
+            retry_after=store.RETRY_AFTER_SECONDS, page_sizes=listing.PAGE_SIZES,
+            quick_ranges=listing.quick_ranges(datetime.now(UTC))), status=status)
     else:
         response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
                                                         message=message, retry_after=store.RETRY_AFTER_SECONDS),

@@ -37,6 +37,7 @@ def list_events() -> Response:
     return render_page_or_fragment(
         "events/list.html", "events/_table.html",
         listing=page,
+        nearest=listing.nearest(table(), page),
         item_count=page.item_count,
         page_sizes=listing.PAGE_SIZES,
         quick_ranges=listing.quick_ranges(datetime.now(UTC)),

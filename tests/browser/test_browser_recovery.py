@@ -8,6 +8,7 @@ from botocore.exceptions import EndpointConnectionError
 from playwright.sync_api import expect
 
 from tests.browser.browsing import row_ids
+from tests.conftest import BURST
 
 pytestmark = pytest.mark.browser
 
@@ -79,9 +80,34 @@ def test_the_503_page_retries_the_same_request(flaky_page, switchable):
     page = flaky_page
     switchable.down = True
     page.goto("/events?limit=10")
-    expect(page.locator("h1")).to_contain_text("503")
+    expect(page.locator("#error-heading")).to_contain_text("503")
+    expect(page.locator("#limit")).to_have_value("10")  # the search form stays, as asked
     expect(page.locator("[data-retry-hint]")).to_contain_text("5 seconds")
     switchable.down = False
     page.locator("[data-retry]").click()
     expect(page).to_have_url(re.compile(r"/events\?limit=10$"))
     assert len(row_ids(page)) == 10
+
+
+def test_a_bad_search_reloaded_keeps_its_form_to_correct_it(page, watch):
+    watch.expect_console_error(r"status of 400")
+    page.goto("/events?timestamp=soon&limit=50")
+    expect(page.locator(".error-message")).to_contain_text("'soon' is not understood")
+    expect(page.locator("#timestamp")).to_have_value("soon")
+    expect(page.locator("#limit")).to_have_value("50")
+    page.locator("#timestamp").fill(BURST)
+    page.locator("#timestamp").press("Enter")
+    expect(page.locator("#events-heading")).to_contain_text(f"Events at {BURST}")
+
+
+def test_an_empty_second_leads_to_the_nearest_second_with_events(page):
+    after_burst = BURST.replace(":00Z", ":01Z")
+    page.goto(f"/events?timestamp={after_burst}")
+    expect(page.locator("[data-empty]")).to_contain_text(f"No events at {after_burst}")
+    before = page.locator("[data-nearest-before]")
+    expect(before).to_have_text(BURST)
+    before.click()
+    expect(page.locator("#events-heading")).to_contain_text(f"Events at {BURST}")
+    page.go_back()
+    page.locator("[data-around]").click()
+    expect(page.locator("#events-heading")).to_contain_text("Events from")
