@@ -8,6 +8,7 @@ figures are kept as moto figures, and it stands in for dynalite where dynalite i
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -32,18 +33,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def spawn_logged(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, IO[str]]:
+    """Starts `command` with its output in a temporary file. The log outlives this call: whoever keeps the process
+    closes it when stopping it (Backend.stop, serving.Gunicorn.stop); if the process cannot start it is closed here."""
+    with contextlib.ExitStack() as on_failure:
+        log = on_failure.enter_context(tempfile.TemporaryFile(mode="w+"))
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        on_failure.pop_all()
+    return process, log
+
+
 def wait_for_port(port: int, process: subprocess.Popen, log: IO[str], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}: {log.read()[-2000:]}")
+            raise RuntimeError(f"{command_name(process)} exited with {process.returncode}: {log.read()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing answered on port {port} within {seconds} s")
+
+
+def command_name(process: subprocess.Popen) -> str:
+    """The program a process runs, as it was started (this module starts them all with a list of str)."""
+    args = process.args
+    return str(args[0]) if isinstance(args, list | tuple) else str(args)
 
 
 def stop_process(process: subprocess.Popen, seconds: float = 10) -> None:
@@ -94,19 +111,9 @@ def start_dynalite() -> Backend:
         raise RuntimeError("dynalite is not installed: `make bench` runs `npm ci` in bench/")
     data = Path(tempfile.mkdtemp(prefix="bench-dynalite-"))
     port = free_port()
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(
-        ["node", str(DYNALITE / "cli.js"), "--host", "127.0.0.1", "--port", str(port), "--path", str(data),
-         "--createTableMs", "0"],
-        cwd=BENCH, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_for_port(port, process, log)
-    except BaseException:
-        stop_process(process)
-        shutil.rmtree(data, ignore_errors=True)
-        raise
-    return Backend("dynalite", dynalite_version(), f"http://127.0.0.1:{port}", process, log, [data])
+    command = ["node", str(DYNALITE / "cli.js"), "--host", "127.0.0.1", "--port", str(port), "--path", str(data),
+               "--createTableMs", "0"]
+    return _start_backend("dynalite", dynalite_version(), command, BENCH, port, [data])
 
 
 def start_moto() -> Backend:
@@ -114,15 +121,26 @@ def start_moto() -> Backend:
     from importlib.metadata import version
 
     port = free_port()
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen([sys.executable, "-m", "bench.backends", "moto", str(port)], cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT, text=True)
+    return _start_backend("moto", version("moto"), [sys.executable, "-m", "bench.backends", "moto", str(port)], ROOT,
+                          port)
+
+
+def _start_backend(name: str, version: str, command: list[str], cwd: Path, port: int,
+                   cleanup: list[Path] | None = None) -> Backend:
+    """The stand-in once it answers on `port`; if it never does, it is stopped and its log and files are gone."""
+    try:
+        process, log = spawn_logged(command, cwd)
+    except BaseException:
+        for path in cleanup or ():
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    backend = Backend(name, version, f"http://127.0.0.1:{port}", process, log, cleanup or [])
     try:
         wait_for_port(port, process, log)
     except BaseException:
-        stop_process(process)
+        backend.stop()
         raise
-    return Backend("moto", version("moto"), f"http://127.0.0.1:{port}", process, log)
+    return backend
 
 
 def start(name: str) -> Backend:

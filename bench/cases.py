@@ -5,12 +5,14 @@ change inside the dashboard cannot quietly change what it is compared with.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import boto3
@@ -18,6 +20,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .timing import Answer, PageClient
+
+if TYPE_CHECKING:  # boto3-stubs is a development requirement only
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        GetItemOutputTypeDef,
+        QueryOutputTypeDef,
+        ScanInputTypeDef,
+        ScanOutputTypeDef,
+    )
+
+    StartKey = Mapping[str, AttributeValueTypeDef]
 
 INDEX = "timestamp-index"
 BUSY_SECOND = "2024-01-01T13:00:00Z"  # demo_events puts 130 events in this second: more than a page
@@ -40,18 +53,20 @@ class Raw:
         self.autoscaling = session.client("application-autoscaling", endpoint_url=endpoint, config=config)
         self.table = table
 
-    def scan(self, limit: int, start_key: dict | None = None) -> dict[str, Any]:
-        extra = {"ExclusiveStartKey": start_key} if start_key else {}
-        return self.dynamodb.scan(TableName=self.table, Limit=limit, ReturnConsumedCapacity="TOTAL", **extra)
+    def scan(self, limit: int, start_key: StartKey | None = None) -> ScanOutputTypeDef:
+        request: ScanInputTypeDef = {"TableName": self.table, "Limit": limit, "ReturnConsumedCapacity": "TOTAL"}
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        return self.dynamodb.scan(**request)
 
-    def query_second(self, second: str, limit: int) -> dict[str, Any]:
+    def query_second(self, second: str, limit: int) -> QueryOutputTypeDef:
         return self.dynamodb.query(
             TableName=self.table, IndexName=INDEX, KeyConditionExpression="#t = :t",
             ExpressionAttributeNames={"#t": "timestamp"}, ExpressionAttributeValues={":t": {"S": second}},
             Limit=limit, ReturnConsumedCapacity="TOTAL",
         )
 
-    def get(self, event_id: str) -> dict[str, Any]:
+    def get(self, event_id: str) -> GetItemOutputTypeDef:
         return self.dynamodb.get_item(TableName=self.table, Key={"event_id": {"S": event_id}}, ConsistentRead=True)
 
     def status(self) -> None:
@@ -59,16 +74,13 @@ class Raw:
         self.dynamodb.describe_table(TableName=self.table)
         for call in (lambda: self.dynamodb.describe_continuous_backups(TableName=self.table),
                      lambda: self.dynamodb.describe_time_to_live(TableName=self.table)):
-            try:
+            with contextlib.suppress(ClientError):
                 call()
-            except ClientError:
-                pass
-        try:
+        with contextlib.suppress(ClientError):
             resources = [f"table/{self.table}", f"table/{self.table}/index/{INDEX}"]
-            if self.autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=resources)["ScalableTargets"]:
+            targets = self.autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=resources)
+            if targets["ScalableTargets"]:
                 self.autoscaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId=resources[0])
-        except ClientError:
-            pass
 
     def range_seconds(self, start: str, end: str, limit: int) -> None:
         """The exact way to read a range on a hash-only index: one Query per second until the page is full."""
@@ -106,11 +118,14 @@ def rows_in(body: str) -> int:
     return len(_ROW.findall(body))
 
 
-def deep_pages(client: PageClient, raw: Raw, numbers: tuple[int, ...], limit: int = 25) -> dict[int, tuple[str, dict]]:
+def deep_pages(client: PageClient, raw: Raw, numbers: tuple[int, ...],
+               limit: int = 25) -> dict[int, tuple[str, StartKey | None]]:
     """{page number: (its URL, its ExclusiveStartKey)}: the URL by following rel="next" as a person would,
     the key by paging the same Scan with boto3; both must start at the same event."""
-    wanted, found = max(numbers), {}
-    path, start_key = f"/events?limit={limit}", None
+    wanted = max(numbers)
+    found: dict[int, tuple[str, StartKey | None]] = {}
+    path = f"/events?limit={limit}"
+    start_key: StartKey | None = None
     for number in range(1, wanted + 1):
         answer = client.get(path)
         if answer.status != 200:
@@ -174,7 +189,7 @@ def build(client: PageClient, cpu: Callable[[], int], raw: Raw, deep: tuple[int,
     for number in deep:
         path, key = pages[number]
         cases.append(Case(f"page_{number}", f"list page {number} (25 rows)", "deep", path,
-                          lambda key=key: raw.scan(25, key), client, cpu, rows=25))
+                          partial(raw.scan, 25, key), client, cpu, rows=25))
     cases += [
         Case("detail", "event detail", "detail", f"/events/{quote(event_id, safe='')}", lambda: raw.get(event_id),
              client, cpu),
@@ -187,6 +202,6 @@ def build(client: PageClient, cpu: Callable[[], int], raw: Raw, deep: tuple[int,
         span = RANGE_QUERY.format(start=quote(RANGE[0]), end=quote(RANGE[1]))
         for limit in (25, 100):
             cases.append(Case(f"range_{limit}", f"range search, {limit} rows", "range", f"/events?{span}&limit={limit}",
-                              lambda limit=limit: raw.range_seconds(*RANGE, limit), client, cpu, rows=limit))
+                              partial(raw.range_seconds, *RANGE, limit), client, cpu, rows=limit))
     cases.append(Case("status", "status page", "status", "/status", raw.status, client, cpu, verify=check_status))
     return cases

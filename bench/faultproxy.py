@@ -7,6 +7,8 @@ so faults apply per request, never to half of one.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 import struct
 import threading
@@ -88,10 +90,8 @@ class FaultProxy:
 
     def _close_listener(self) -> None:
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):  # not connected: nothing to shut down
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
 
@@ -199,7 +199,7 @@ def _reset(conn: socket.socket) -> None:
 
 
 def _canned(status: int, error_type: str, message: str) -> bytes:
-    body = ('{"__type":"%s","message":"%s"}' % (error_type, message)).encode()
+    body = json.dumps({"__type": error_type, "message": message}, separators=(",", ":")).encode()
     reason = "Internal Server Error" if status == 500 else "Bad Request"
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.0\r\n"
             f"Content-Length: {len(body)}\r\nx-amzn-RequestId: fault-proxy\r\n\r\n")

@@ -9,8 +9,8 @@ Every answer is checked against what the README documents for the fault in force
 started or ended: 200/303 when healthy (a delay included), 503 with Retry-After when DynamoDB is
 down, static files always 200, and never slower than 5 s. Anything else is an error, counted by
 kind. Reports latency percentiles per fault and the gunicorn workers' memory before and after.
-Bounded: LOAD_SECONDS (45), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: every fault comes once in 45 s), LOAD_THINK_SECONDS (2.0, the
-mean pause of a client between requests); exits 1 on any error.
+Bounded: LOAD_SECONDS (45), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: every fault comes once in 45 s),
+LOAD_THINK_SECONDS (2.0, the mean pause of a client between requests); exits 1 on any error.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -191,7 +192,7 @@ class Load:
         path = {
             "list": f"/events?limit={rng.choice((10, 25, 50))}",
             "search": f"/events?timestamp={event['timestamp']}",
-            "detail": "/events/" + requests.utils.quote(event["event_id"], safe=""),
+            "detail": "/events/" + quote(event["event_id"], safe=""),
             "status": "/status",
             "api_status": "/api/status",
             "static": "/static/app.css",

@@ -40,7 +40,8 @@ PARTS = (
     Part("typed items -> Python values (TypeDeserializer)", "boto3/dynamodb/types.py", ("deserialize",), "render"),
     Part("url_for (a detail link per row)", "flask/app.py", ("url_for",), "render"),
     Part("HTML escaping (markupsafe)", "markupsafe/__init__.py", ("escape",), "render"),
-    Part("the cell/human_bytes/ago/lag filters", "dashboard/present.py", ("cell", "human_bytes", "ago", "lag"), "render"),
+    Part("the cell/human_bytes/ago/lag filters", "dashboard/present.py", ("cell", "human_bytes", "ago", "lag"),
+         "render"),
     Part("reading the page cursor (itsdangerous)", "dashboard/cursors.py", ("decode",)),
     Part("signing the next/previous cursors (itsdangerous)", "dashboard/cursors.py", ("encode",)),
     Part("item count (DescribeTable, cached a minute)", "dashboard/store", ("approximate_count",)),
@@ -64,7 +65,8 @@ def _cumulative(stats: dict[Any, Any], ending: str, names: tuple[str, ...]) -> f
 
 
 def _share(what: str, seconds: float, whole: float, requests: int) -> dict[str, Any]:
-    return {"what": what, "ms": round(seconds * 1000 / requests, 3), "share": round(seconds / whole, 3) if whole else None}
+    return {"what": what, "ms": round(seconds * 1000 / requests, 3),
+            "share": round(seconds / whole, 3) if whole else None}
 
 
 def _row(key: tuple[str, int, str], entry: tuple, requests: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The benchmark's verdicts and its write-up: targets checked against the figures, tables for the console and RESULTS.md."""
+"""The benchmark's verdicts and its write-up: targets checked against the figures, tables for the console and
+RESULTS.md."""
 from __future__ import annotations
 
 import os
@@ -17,10 +18,11 @@ DEEP_RATIO, SIZE_RATIO, MEMORY_MB, RUNTIME_S = 1.2, 1.2, 10.0, 600.0
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
@@ -100,7 +102,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                                  status.get("http_status") == 200 and "unsupported" in panel
                                  and status.get("rest_rendered", False)))
     verdicts.append(_verdict(f"the benchmark runs in under {RUNTIME_S / 60:g} minutes (this run; a fresh clone adds "
-                             "the virtualenv and npm ci)", f"{result['elapsed_s']:.0f} s", result["elapsed_s"] < RUNTIME_S))
+                             "the virtualenv and npm ci)", f"{result['elapsed_s']:.0f} s",
+                             result["elapsed_s"] < RUNTIME_S))
     return verdicts
 
 
@@ -149,7 +152,8 @@ def comparison_lines(result: dict[str, Any]) -> list[str]:
                              f"{page['page']['p50_ms']:.1f} ms | {ratio:.2f}× | {cpu:.2f}× |")
         lines.append("")
     numbers = result["deep_pages"]
-    lines += ["| table | page 1 p50 | " + " | ".join(f"page {n} p50" for n in numbers) + " | deepest ÷ first | CPU ratio |",
+    lines += ["| table | page 1 p50 | " + " | ".join(f"page {n} p50" for n in numbers)
+              + " | deepest ÷ first | CPU ratio |",
               "|---|---:|" + "---:|" * len(numbers) + "---:|---:|"]
     for size in sizes:
         first, deepest = size["pages"]["list_25"], size["pages"][f"page_{numbers[-1]}"]

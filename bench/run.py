@@ -96,7 +96,8 @@ def serve_tables(stack: ExitStack, backend: backends.Backend, sizes: tuple[int, 
     for items, table, direct, counting in started:
         for server in filter(None, (direct, counting)):
             server.wait_until_up()
-        served.append(Served(items, direct, counting, cases.Raw(backend.endpoint, table), timing.PageClient(direct.port)))
+        served.append(Served(items, direct, counting, cases.Raw(backend.endpoint, table),
+                             timing.PageClient(direct.port)))
         served[-1].memory["boot"] = direct.worker_rss_mb()
     return served
 

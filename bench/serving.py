@@ -5,15 +5,15 @@ benchmark does not depend on how the dashboard is laid out inside.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from .backends import ROOT, free_port, stop_process
+from .backends import ROOT, free_port, spawn_logged, stop_process
 
 BIN = Path(sys.executable).parent
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
@@ -71,10 +71,8 @@ def cpu_ns(pids: list[int]) -> int:
         except OSError:
             continue
         for thread in threads:
-            try:
+            with contextlib.suppress(OSError, ValueError, IndexError):
                 total += int((thread / "schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
     return total
 
 
@@ -100,11 +98,10 @@ class Gunicorn:
         self.port = free_port()
         self.workers = workers
         self.pids: list[int] = []  # the workers, once up
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+        # The log is ours until stop() closes it.
+        self.process, self.log = spawn_logged(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], ROOT,
             env={**env, "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers)},
-            stdout=self.log, stderr=subprocess.STDOUT, text=True,
         )
 
     def wait_until_up(self, seconds: float = 60) -> Gunicorn:

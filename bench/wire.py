@@ -47,6 +47,10 @@ class CountingProxy:
 
     def __init__(self, backend: str) -> None:
         parts = urlsplit(backend)
+        if parts.hostname is None:
+            raise ValueError(f"the backend must be a URL with a host, such as http://127.0.0.1:8000, not {backend!r}")
+        host: str = parts.hostname  # declared str: the handler below is a closure, where narrowing does not reach
+        port = parts.port
         self.counter = WireCounter()
         local = threading.local()
         counter = self.counter
@@ -64,7 +68,7 @@ class CountingProxy:
                 for attempt in (1, 2):
                     connection = getattr(local, "connection", None)
                     if connection is None:
-                        connection = local.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                        connection = local.connection = http.client.HTTPConnection(host, port, timeout=30)
                     try:
                         connection.request(self.command, self.path, body=body, headers=headers)
                         answer = connection.getresponse()

@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from dashboard import create_app
 from dashboard.config import ConfigError, Settings
-from tests.conftest import CSRF_FIELD, settings_for
+from tests.conftest import csrf_field, csrf_token, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -70,7 +70,7 @@ def test_every_insert_attempt_is_audited_with_the_user(signed_in_app, table, cap
     caplog.set_level(logging.INFO, logger="dashboard.audit")
     client = signed_in_app.test_client()
     auth = basic("alice", "correct horse")
-    token = CSRF_FIELD.search(client.get("/events/new", headers=auth).get_data(as_text=True)).group(1)
+    token = csrf_field(client.get("/events/new", headers=auth).get_data(as_text=True))
     form = {"csrf_token": token, "event_id": "audited", "event_type": "t", "timestamp": "2024-01-01T00:00:00Z"}
     assert client.post("/events", data=form, headers={**auth, "X-Request-Id": "req-42"}).status_code == 303
     assert client.post("/events", data=form, headers=auth).status_code == 409
@@ -127,7 +127,7 @@ def test_flask_hash_password_prints_a_hash_that_signs_in(table):
 
 
 def test_a_post_from_another_origin_is_refused(client, table):
-    token = CSRF_FIELD.search(client.get("/events/new").get_data(as_text=True)).group(1)
+    token = csrf_token(client)
     form = {"csrf_token": token, "event_id": "x", "event_type": "t", "timestamp": "2024-01-01T00:00:00Z"}
     refused = client.post("/events", data=form, headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403 and table.events.page(10).events == []
@@ -140,7 +140,7 @@ def test_forwarded_headers_count_only_when_trust_proxy_says_so(table):
         client = create_app(settings_for(table.name, TRUST_PROXY=trust), table=table).test_client()
         page = client.get("/events/new", headers=forwarded)
         assert ("Secure" in page.headers.get("Set-Cookie", "")) == (trust == "1")
-        token = CSRF_FIELD.search(page.get_data(as_text=True)).group(1)
+        token = csrf_field(page.get_data(as_text=True))
         form = {"csrf_token": token, "event_id": f"fwd-{trust}", "event_type": "t", "timestamp": "2024-01-01T00:00:00Z"}
         assert client.post("/events", data=form, headers={**forwarded, "Referer": "https://dash.example/events/new"}
                            ).status_code == expected

@@ -46,8 +46,8 @@ def test_range_settings_have_stated_defaults_and_refuse_nonsense():
     settings = Settings.from_mapping({**OPEN, "SECRET_KEY": KEY})
     assert (settings.timestamps_canonical, settings.read_budget_seconds,
             settings.read_budget_rcu) == ("auto", 3.0, 2000.0)
-    tuned = Settings.from_mapping({**OPEN, "SECRET_KEY": KEY, "TIMESTAMPS_CANONICAL": "YES", "READ_BUDGET_SECONDS": "1.5",
-                                   "READ_BUDGET_RCU": "100"})
+    tuned = Settings.from_mapping({**OPEN, "SECRET_KEY": KEY, "TIMESTAMPS_CANONICAL": "YES",
+                                   "READ_BUDGET_SECONDS": "1.5", "READ_BUDGET_RCU": "100"})
     assert (tuned.timestamps_canonical, tuned.read_budget_seconds, tuned.read_budget_rcu) == ("yes", 1.5, 100.0)
     for name, value in [("TIMESTAMPS_CANONICAL", "maybe"), ("READ_BUDGET_SECONDS", "0"), ("READ_BUDGET_RCU", "lots")]:
         with pytest.raises(ConfigError, match=name):

@@ -1,11 +1,12 @@
 """store/deadline.py: one deadline per request over all its DynamoDB calls, faults injected at the wire."""
+import contextlib
 import time
 
 import pytest
 
 from bench.faultproxy import CANNED
 from dashboard import create_app
-from dashboard.store import BackendUnavailable, DeadlineExceeded, Table, breaker, deadline
+from dashboard.store import BackendUnavailable, DeadlineExceeded, StoreError, Table, breaker, deadline
 from tests.conftest import settings_for
 
 DEADLINE = 1.0
@@ -92,17 +93,23 @@ def test_status_panels_run_concurrently_within_the_same_deadline(proxied, proxy)
 
 
 def attempts_per_call(table: Table, count: int) -> list[int]:
+    """How many attempts botocore sent for each of `count` GetItem calls, failed or not."""
+    sent: list[int] = []
+
+    def hook(**_: object) -> None:
+        sent.append(1)
+
+    events = table.clients.dynamodb.meta.events
+    events.register("before-send.dynamodb.GetItem", hook)
     counts = []
-    for _ in range(count):
-        seen = []
-        hook = lambda **_: seen.append(1)  # noqa: E731
-        table.clients.dynamodb.meta.events.register("before-send.dynamodb.GetItem", hook)
-        try:
-            table.events.get("e-0000")
-        except Exception:
-            pass
-        table.clients.dynamodb.meta.events.unregister("before-send.dynamodb.GetItem", hook)
-        counts.append(len(seen))
+    try:
+        for _ in range(count):
+            before = len(sent)
+            with contextlib.suppress(StoreError):  # the store answers every failure as a StoreError
+                table.events.get("e-0000")
+            counts.append(len(sent) - before)
+    finally:
+        events.unregister("before-send.dynamodb.GetItem", hook)
     return counts
 
 

@@ -1,5 +1,5 @@
 """listing.py: what a listing request asks for, read from its query parameters; the quick ranges offered."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ CURSORS = Cursors("0123456789abcdef-secret")
 
 
 def test_quick_ranges_end_now_and_reach_back_5_15_and_60_minutes():
-    now = datetime(2024, 1, 1, 0, 3, 0, 750000, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, 0, 3, 0, 750000, tzinfo=UTC)
     assert quick_ranges(now) == [
         ("Last 5 min", "2023-12-31T23:58:00Z", "2024-01-01T00:03:00Z"),
         ("Last 15 min", "2023-12-31T23:48:00Z", "2024-01-01T00:03:00Z"),

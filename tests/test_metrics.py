@@ -51,9 +51,9 @@ def samples() -> list[MetricSample]:
     ]
 
 
-def open_table(endpoint: str, **overrides: object) -> tuple[str, Table]:
+def open_table(endpoint: str) -> tuple[str, Table]:
     name = unique_table()
-    table = Table.open(settings_for(name, endpoint, **overrides))
+    table = Table.open(settings_for(name, endpoint))
     admin(table).create_table()
     return name, table
 

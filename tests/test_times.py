@@ -78,7 +78,9 @@ def test_whole_seconds_tells_what_precision_a_stored_timestamp_has(text, whole):
 
 @given(moments, st.sampled_from([1, 5]))
 def test_around_is_a_range_of_minutes_either_side_in_the_stored_form(moment, minutes):
-    start, end = times.around(times.format_stored(moment), minutes)
+    span = times.around(times.format_stored(moment), minutes)
+    assert span is not None
+    start, end = span
     assert times.parse(end) - times.parse(start) == timedelta(minutes=2 * minutes)
     assert start <= times.format_stored(moment) <= end and times.normalize(start) == start
     assert times.around("not a time", minutes) is None

@@ -6,7 +6,7 @@ import pytest
 
 from dashboard import create_app
 from dashboard.store import EventExists, Table, WriteOutcomeUnknown
-from tests.conftest import CSRF_FIELD, admin, settings_for, unique_table
+from tests.conftest import admin, csrf_token, settings_for, unique_table
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_refused_connection_is_not_written_and_says_so(proxy, proxied_table):
 
 
 def form_post(client, **fields):
-    token = CSRF_FIELD.search(client.get("/events/new").get_data(as_text=True)).group(1)
+    token = csrf_token(client)
     return client.post("/events", data={"csrf_token": token, "event_type": "test",
                                         "timestamp": "2024-01-01T00:00:00Z", **fields})
 

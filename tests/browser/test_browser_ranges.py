@@ -1,4 +1,4 @@
-"""Time ranges in the browser: quick ranges, the range form, the minutes around an event, Continue; with and without JS."""
+"""Time ranges in the browser: quick ranges, the range form, the minutes around an event, Continue; JS or not."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit

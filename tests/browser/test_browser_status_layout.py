@@ -71,9 +71,7 @@ def test_with_describe_table_denied_every_unanswered_panel_is_labelled(new_conte
 def switchable_status(moto_endpoint, demo_table):
     """A dashboard whose DescribeTable is always denied; the other status calls answer."""
     from dashboard import create_app
-    from tests.conftest import LiveServer, settings_for
-
-    from tests.conftest import answer
+    from tests.conftest import LiveServer, answer, settings_for
 
     app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
     # Denied, not down: a DynamoDB that does not answer at all is a 503 for the whole page.
