@@ -120,12 +120,30 @@ def show_range_continue(page, _):
     expect(page.locator("#events [data-budget-spent]")).to_be_visible()
 
 
+def show_shortcuts(page, _):
+    page.goto("/events")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+
+
+def show_empty_second_nearby(page, _):
+    page.goto("/events?timestamp=" + BURST.replace(":00Z", ":01Z"))
+    expect(page.locator("[data-nearest]")).to_be_visible()
+
+
+def show_bad_search_page(page, _):
+    page.context.watch.expect_console_error(r"status of 400")
+    page.goto("/events?timestamp=soon")
+    expect(page.locator("#error-heading")).to_contain_text("400")
+
+
 STATES = {
     "list": show_list, "next-page": show_next_page, "search": show_search, "empty-search": show_empty_search,
     "detail": show_detail, "status": show_status, "capacity": show_capacity, "form": show_form,
     "form-errors": show_form_with_errors,
     "form-conflict": show_form_conflict, "inserted": show_inserted, "not-found": show_not_found,
     "search-error": show_search_error, "range": show_range, "range-continue": show_range_continue,
+    "shortcuts": show_shortcuts, "nearest": show_empty_second_nearby, "bad-search-page": show_bad_search_page,
 }
 
 
@@ -145,7 +163,7 @@ def test_no_serious_accessibility_violations(new_context, nested_event_id, scrat
     assert serious_violations(page) == []
 
 
-@pytest.mark.parametrize("state", ["list", "detail", "status", "capacity", "form-errors"])
+@pytest.mark.parametrize("state", ["list", "detail", "status", "capacity", "form-errors", "shortcuts"])
 def test_no_serious_accessibility_violations_at_phone_width(new_context, nested_event_id, state):
     page = new_context(**phone()).new_page()
     STATES[state](page, nested_event_id)
