@@ -37,6 +37,8 @@ from urllib3.util.retry import Retry
 
 from bench.faultproxy import FaultProxy
 
+from .serving import children, rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SECONDS = float(os.environ.get("LOAD_SECONDS", "45"))
@@ -116,16 +118,10 @@ def start_dashboard(endpoint: str, table_name: str) -> tuple[subprocess.Popen, s
 def worker_memory_kib(master: int) -> dict[int, int]:
     """Resident memory of each gunicorn worker (the master's children), from /proc."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
-            found[int(entry.name)] = int(fields["VmRSS"].split()[0])
+    for worker in children(master):
+        megabytes = rss_mb(worker)
+        if megabytes is not None:
+            found[worker] = round(megabytes * 1024)
     return found
 
 
