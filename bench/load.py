@@ -61,11 +61,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(url: str, seconds: float = 60, **kwargs: object) -> None:
+def wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            requests.get(url, timeout=2, **kwargs)  # type: ignore[arg-type]
+            requests.get(url, timeout=2)
             return
         except requests.RequestException:
             time.sleep(0.2)

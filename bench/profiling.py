@@ -102,6 +102,7 @@ def profile_page(endpoint: str, table: str, path: str, requests: int) -> dict[st
         client.get(path)
     profiler.disable()
     profiled_ms = (time.perf_counter() - started) * 1000 / requests
+    # pstats keeps its table in .stats, which typeshed does not declare (it is public and documented by use).
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
 
     whole = _cumulative(stats, "flask/app.py", ("wsgi_app",)) or 0.0

@@ -179,8 +179,8 @@ def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tupl
     calls: dict[int, dict[str, Any]] = {}
     if proxy:
         log("counting each page's calls at the wire")
-        calls = {one.items: count_calls(one.cases, one.counting.port, proxy, plan.counted)  # type: ignore[union-attr]
-                 for one in served}
+        calls = {one.items: count_calls(one.cases, one.counting.port, proxy, plan.counted)
+                 for one in served if one.counting is not None}
         log(f"{plan.load_seconds:g} s of load per table, {plan.load_threads} client threads, in turns")
         rps = load_in_turns(served, plan)
     for one in served:

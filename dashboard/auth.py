@@ -112,6 +112,7 @@ def register(app: Flask, settings: Settings) -> None:
                  settings.auth_header)
     if settings.trust_proxy:
         hops = settings.trust_proxy
+        # Flask documents wrapping wsgi_app in middleware this way; its type declares the method only.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops,  # type: ignore[method-assign]
                                 x_prefix=hops)
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -13,12 +13,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from botocore.client import BaseClient
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError, ResponseStreamingError
 
 # Errors after which the request may have reached DynamoDB and been applied.
 _LOST_EXCEPTIONS = (ReadTimeoutError, ConnectionClosedError, ResponseStreamingError)
 _LOST_CODES = {"InternalServerError", "ServiceUnavailable"}
-T = TypeVar("T")
+# A boto3 client: its `meta.events` is botocore's event system.
+T = TypeVar("T", bound=BaseClient)
 
 
 @dataclass
@@ -51,5 +53,5 @@ def _note_attempt(response: Any = None, caught_exception: BaseException | None =
 
 
 def watch_attempts(client: T) -> T:
-    client.meta.events.register_first("needs-retry", _note_attempt)  # type: ignore[attr-defined]
+    client.meta.events.register_first("needs-retry", _note_attempt)
     return client

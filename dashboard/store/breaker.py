@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from botocore.client import BaseClient
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from .errors import BackendUnavailable
@@ -20,7 +21,8 @@ from .errors import BackendUnavailable
 THRESHOLD = 3
 _GENERATION = "dashboard_breaker_generation"
 COOLDOWN_SECONDS = 2.0
-T = TypeVar("T")
+# A boto3 client: its `meta.events` is botocore's event system.
+T = TypeVar("T", bound=BaseClient)
 
 
 class Breaker:
@@ -68,8 +70,10 @@ class Breaker:
 
 def with_breaker(client: T, breaker: Breaker | None = None) -> T:
     breaker = breaker or Breaker()
-    events = client.meta.events  # type: ignore[attr-defined]
+    events = client.meta.events
     events.register_first("before-send", breaker.before_attempt)
     events.register_first("needs-retry", breaker.after_attempt)
+    # Kept on the client itself so that tests and the status page reach the one breaker of a client; boto3
+    # clients accept new attributes, which their type does not declare.
     client.dashboard_breaker = breaker  # type: ignore[attr-defined]
     return client

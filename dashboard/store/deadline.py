@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from .errors import DeadlineExceeded
@@ -24,6 +25,8 @@ MIN_ATTEMPT_SECONDS = 0.05
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("dynamodb_deadline", default=None)
 T = TypeVar("T")
+# A boto3 client: its `meta.events` is botocore's event system.
+C = TypeVar("C", bound=BaseClient)
 # Where the hooks keep the error DynamoDB answered to the last attempt, in botocore's request context.
 _LAST_ANSWER = "dashboard_last_error_answer"
 
@@ -92,8 +95,8 @@ def _remember_answer(request_dict: dict[str, Any], response: Any = None, **_: An
         request_dict["context"][_LAST_ANSWER] = response[1]
 
 
-def bound_by_deadline(client: T) -> T:
+def bound_by_deadline(client: C) -> C:
     """Make every attempt of `client` wait at most what remains of the current deadline."""
-    client.meta.events.register("before-send", _bound_attempt)  # type: ignore[attr-defined]
-    client.meta.events.register_first("needs-retry", _remember_answer)  # type: ignore[attr-defined]
+    client.meta.events.register("before-send", _bound_attempt)
+    client.meta.events.register_first("needs-retry", _remember_answer)
     return client
