@@ -118,9 +118,9 @@ def test_next_is_a_few_tabs_away_even_at_100_rows_because_the_pager_is_above_the
 
 def test_changing_the_page_size_keeps_the_position(page):
     page.goto("/events?limit=10")
-    page.locator("#events a[rel=next]").click()
-    page.locator("#events a[rel=next]").click()
-    expect(page.locator("#events")).to_have_attribute("data-page", "3")
+    for number in (2, 3):
+        page.locator("#events a[rel=next]").click()
+        expect(page.locator("#events")).to_have_attribute("data-page", str(number))
     first_row = row_ids(page)[0]
     page.locator("#limit").select_option("50")
     expect(page.locator("#events tbody tr")).to_have_count(50)

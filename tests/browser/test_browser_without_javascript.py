@@ -70,8 +70,10 @@ def test_a_bad_timestamp_gets_an_error_page(nojs_page):
     page.goto("/events")
     page.fill("#timestamp", "yesterday")
     assert load(page, lambda: page.locator("form.search button[type=submit]").click()) == 400
-    expect(page.locator("h1")).to_contain_text("400")
+    expect(page.locator("#error-heading")).to_contain_text("400")
     expect(page.locator(".error-message")).to_contain_text("not understood")
+    # The search form stays, holding what was typed, to be corrected without JavaScript too.
+    expect(page.locator("#timestamp")).to_have_value("yesterday")
 
 
 def test_detail_and_the_back_link(nojs_page, nested_event_id):
