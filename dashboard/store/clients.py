@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
-# botocore's default is 10: the status panels of a few concurrent requests would queue for connections.
 
 # Concurrent reads of one range page (store/ranges.py) and the status page's panels, on every gunicorn
 # thread: botocore's default pool of 10 connections per client would make some of them queue. Connections

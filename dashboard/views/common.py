@@ -1,12 +1,14 @@
 """What every view shares: table, cursors, read budget, event-id URLs, read-only guard, page-or-fragment rendering."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, render_template, request, url_for
 from werkzeug.routing import BaseConverter
 
+from .. import listing
 from ..config import Settings
 from ..cursors import Cursors
 from ..store import RETRY_AFTER_SECONDS, ReadBudget, Table
@@ -63,6 +65,11 @@ def retry_later(response: Response) -> Response:
     """A 503 says when it is worth asking again."""
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def search_form() -> dict[str, Any]:
+    """What the search form shows besides the query: the page sizes offered and the quick ranges up to now."""
+    return {"page_sizes": listing.PAGE_SIZES, "quick_ranges": listing.quick_ranges(datetime.now(UTC))}
 
 
 def cursors() -> Cursors:

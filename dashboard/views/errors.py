@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import listing, store
-from .common import is_htmx, retry_later
+from .. import store
+from .common import is_htmx, retry_later, search_form
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +45,7 @@ def error_response(status: int, title: str, message: str) -> Response:
         # A search that could not be answered keeps its form, filled in as typed, to be corrected in place.
         response = Flask.response_class(render_template(
             "events/search_error.html", status=status, title=title, message=message,
-            retry_after=store.RETRY_AFTER_SECONDS, page_sizes=listing.PAGE_SIZES,
-            quick_ranges=listing.quick_ranges(datetime.now(UTC))), status=status)
+            retry_after=store.RETRY_AFTER_SECONDS, **search_form()), status=status)
     else:
         response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
                                                         message=message, retry_after=store.RETRY_AFTER_SECONDS),

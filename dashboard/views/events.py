@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -11,7 +10,7 @@ from .. import audit, listing, posted, present, times
 from ..forms import EventForm
 from ..listing import BadParameter
 from ..store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
-from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, table
+from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, search_form, table
 
 bp = Blueprint("events", __name__)
 log = logging.getLogger(__name__)
@@ -39,8 +38,7 @@ def list_events() -> Response:
         listing=page,
         nearest=listing.nearest(table(), page),
         item_count=page.item_count,
-        page_sizes=listing.PAGE_SIZES,
-        quick_ranges=listing.quick_ranges(datetime.now(UTC)),
+        **search_form(),
         here=request.full_path.rstrip("?"),
     )
 

@@ -78,6 +78,25 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def rigged_dashboard(moto_endpoint, demo_table):
+    """Start another dashboard on the demo table, one attempt per call, whose clients a test rigs to fail:
+    `app, url = rigged_dashboard()`. Each is stopped at the end of the module."""
+    from dashboard import create_app
+    from tests.conftest import LiveServer, settings_for
+
+    servers = []
+
+    def start():
+        app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
+        servers.append(LiveServer(app).start())
+        return app, servers[-1].url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def scratch_server(live_server, demo_table):
     """A second dashboard on a table of its own, for the journeys that write.

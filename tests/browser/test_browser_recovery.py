@@ -16,9 +16,9 @@ pytestmark = pytest.mark.browser
 class Switchable:
     """A dashboard on the demo table whose DynamoDB can be cut off and restored mid-session."""
 
-    def __init__(self, server, table):
-        self.server, self.url, self.down = server, server.url, False
-        table.clients.dynamodb.meta.events.register("before-send.dynamodb.*", self._send)
+    def __init__(self, app, url):
+        self.url, self.down = url, False
+        app.extensions["events_table"].clients.dynamodb.meta.events.register("before-send.dynamodb.*", self._send)
 
     def _send(self, **_):
         if self.down:
@@ -26,14 +26,8 @@ class Switchable:
 
 
 @pytest.fixture(scope="module")
-def switchable(moto_endpoint, demo_table):
-    from dashboard import create_app
-    from tests.conftest import LiveServer, settings_for
-
-    app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
-    server = LiveServer(app).start()
-    yield Switchable(server, app.extensions["events_table"])
-    server.stop()
+def switchable(rigged_dashboard):
+    return Switchable(*rigged_dashboard())
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def test_dates_key_schema_and_arn_never_break_inside_a_word(page):
 
 
 def test_with_describe_table_denied_every_unanswered_panel_is_labelled(new_context, switchable_status):
-    page = new_context(origin=switchable_status.url).new_page()
+    page = new_context(origin=switchable_status).new_page()
     page.goto("/status")
     notes = page.locator("[data-unavailable]")
     expect(notes.first).to_be_visible()
@@ -68,14 +68,11 @@ def test_with_describe_table_denied_every_unanswered_panel_is_labelled(new_conte
 
 
 @pytest.fixture(scope="module")
-def switchable_status(moto_endpoint, demo_table):
+def switchable_status(rigged_dashboard):
     """A dashboard whose DescribeTable is always denied; the other status calls answer."""
-    from dashboard import create_app
-    from tests.conftest import LiveServer, answer, settings_for
+    from tests.conftest import answer
 
-    app = create_app(settings_for(demo_table[0], moto_endpoint, local=True, DYNAMODB_MAX_ATTEMPTS=1))
+    app, url = rigged_dashboard()
     # Denied, not down: a DynamoDB that does not answer at all is a 503 for the whole page.
     answer(app.extensions["events_table"].clients.dynamodb, "DescribeTable", error="AccessDeniedException")
-    server = LiveServer(app).start()
-    yield server
-    server.stop()
+    return url
