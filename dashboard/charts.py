@@ -9,6 +9,9 @@ from .store.metrics import CapacityMetrics, MetricPoint, MetricSeries
 
 WIDTH = 240
 HEIGHT = 48
+# A timeline's box: wide and short, stretched to the page's width.
+BARS_WIDTH = 720
+BARS_HEIGHT = 96
 # Room for the stroke above the peak and below zero.
 PAD = 2.0
 
@@ -19,6 +22,17 @@ class Sparkline:
     height: int
     line: str  # SVG path data of the curve; "" when nothing was reported
     area: str  # the curve closed down to zero, for series that add up; "" otherwise
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar's rectangle in the chart's box (SVG numbers), and the full-height column that a click on it hits."""
+
+    x: str
+    width: str
+    y: str
+    height: str
+    column_height: str
 
 
 def slot_values(points: Sequence[MetricPoint], start: datetime, period: int, slots: int,
@@ -85,3 +99,19 @@ def for_series(series: MetricSeries, metrics: CapacityMetrics) -> Sparkline:
     slots = int(metrics.window.span.total_seconds() // metrics.window.period)
     values = slot_values(series.points, metrics.start, metrics.window.period, slots, series.cumulative)
     return sparkline(values, filled=series.cumulative)
+
+
+def bars(values: Sequence[int], width: int = BARS_WIDTH, height: int = BARS_HEIGHT) -> list[Bar]:
+    """One bar per value, side by side across `width`, the peak touching the top (PAD below it).
+
+    Any value above zero is at least one unit tall, so a single event is never invisible next to a burst.
+    """
+    top = max(max(values, default=0), 0) or 1
+    step = width / len(values) if values else 0.0
+    gap = step * 0.15 if step >= 3 else 0.0
+    shapes = []
+    for slot, value in enumerate(values):
+        tall = 0.0 if value <= 0 else max(1.0, value / top * (height - PAD))
+        shapes.append(Bar(_number(slot * step + gap / 2), _number(step - gap), _number(height - tall), _number(tall),
+                          _number(height)))
+    return shapes

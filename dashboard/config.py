@@ -164,6 +164,11 @@ class Settings:
     # What one filtered or range page may spend before it stops and offers Continue.
     read_budget_seconds: float = 3.0
     read_budget_rcu: float = 2000.0
+    # Range and second totals (store/counts.py): a second older than counts_settled_seconds keeps its count
+    # for counts_cache_seconds, in a per-process LRU of counts_cache_size seconds.
+    counts_cache_seconds: float = 60.0
+    counts_settled_seconds: float = 300.0
+    counts_cache_size: int = 100_000
     # One deadline per request over all its DynamoDB calls and their retries (store/deadline.py).
     deadline_seconds: float = 4.0
 
@@ -200,6 +205,10 @@ class Settings:
             read_budget_seconds=_seconds(env, "READ_BUDGET_SECONDS", 3.0),
             read_budget_rcu=_bounded(env, "READ_BUDGET_RCU", 2000.0, float, 0.5, 1_000_000, "a number of RCUs"),
             deadline_seconds=_seconds(env, "DASHBOARD_DEADLINE_SECONDS", 4.0),
+            counts_cache_seconds=_bounded(env, "COUNTS_CACHE_SECONDS", 60.0, float, 0, 86400, "a number of seconds"),
+            counts_settled_seconds=_bounded(env, "COUNTS_SETTLED_SECONDS", 300.0, float, 0, 86400,
+                                            "a number of seconds"),
+            counts_cache_size=_bounded(env, "COUNTS_CACHE_SIZE", 100_000, int, 0, 10_000_000, "a whole number"),
         )
 
     @classmethod

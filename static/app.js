@@ -118,6 +118,8 @@
     var events = document.getElementById("events");
     var asked = event.detail && event.detail.elt;
     if (!events || !asked || !(events.contains(asked) || asked.closest("form.search"))) return;
+    // A timeline that could not be counted leaves its link in place: the rows on screen are still the answer.
+    if (asked.closest("[data-timeline]")) return;
     events.setAttribute("data-stale", "");
     if (!events.querySelector(".stale-note")) {
       var note = document.createElement("p");

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..config import Settings
 from . import breaker, deadline
 from .clients import Clients, build_clients
+from .counts import CountCache, CountReader, Counts
 from .errors import (
     RETRY_AFTER_SECONDS,
     AccessDenied,
@@ -30,7 +31,8 @@ from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Sp
 from .status import StatusReader
 
 __all__ = [
-    "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded",
+    "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
+    "CountReader", "Counts", "DeadlineExceeded",
     "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
     "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled",
     "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
@@ -46,12 +48,16 @@ class Table:
     events: EventStore
     status: StatusReader
     ranges: RangeReader
+    counts: CountReader
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
-        return cls.on(build_clients(settings), settings.table_name, settings.timestamps_canonical)
+        cache = CountCache(settings.counts_cache_seconds, settings.counts_settled_seconds, settings.counts_cache_size)
+        return cls.on(build_clients(settings), settings.table_name, settings.timestamps_canonical, cache)
 
     @classmethod
-    def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto") -> Table:
-        return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name),
-                   RangeReader(clients.dynamodb, name, timestamps_canonical))
+    def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto",
+           counts_cache: CountCache | None = None) -> Table:
+        ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
+        return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
+                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache))

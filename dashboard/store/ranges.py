@@ -51,6 +51,11 @@ class RangeReader:
         self._sampled: tuple[bool, str] | None = None
         self._pool = ThreadPoolExecutor(max_workers=FANOUT_WORKERS, thread_name_prefix="range-read")
 
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """The bounded pool fan-out reads run on, shared with counting (store/counts.py)."""
+        return self._pool
+
     def fanout_allowed(self) -> tuple[bool, str]:
         """Whether one Query per second finds every event of a range, and why (or why not)."""
         if self._canonical == "yes":
@@ -167,14 +172,21 @@ def _first(items: Iterator[tuple[Ordered, WireItem]], keep: int,
 
 def _ordered(item: WireItem) -> Ordered | None:
     """(the second the item's timestamp names, its id); None when it names none (not in any range)."""
-    stamp = item.get(TIMESTAMP_ATTRIBUTE, {}).get("S")
+    second = second_named(item.get(TIMESTAMP_ATTRIBUTE, {}).get("S"))
     event_id = item.get(TABLE_KEY, {}).get("S")
-    if not isinstance(stamp, str) or not isinstance(event_id, str):
+    if second is None or not isinstance(event_id, str):
+        return None
+    return second, event_id
+
+
+def second_named(stamp: object) -> str | None:
+    """The stored second a stored timestamp names, whatever ISO form it is in; None when it names none."""
+    if not isinstance(stamp, str):
         return None
     if CANONICAL.match(stamp):
-        return stamp, event_id
+        return stamp
     moment = times.try_parse(stamp)
-    return (times.format_stored(moment), event_id) if moment else None
+    return times.format_stored(moment) if moment else None
 
 
 def _in_range(key: Ordered, span: Span, after: Keyset | None) -> bool:

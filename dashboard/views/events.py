@@ -10,6 +10,7 @@ from .. import audit, listing, posted, present, times
 from ..forms import EventForm
 from ..listing import BadParameter
 from ..store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
+from ..timeline import count as count_timeline, slot as timeline_slot
 from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, search_form, table
 
 bp = Blueprint("events", __name__)
@@ -38,9 +39,22 @@ def list_events() -> Response:
         listing=page,
         nearest=listing.nearest(table(), page),
         item_count=page.item_count,
+        timeline_slot=timeline_slot(query),
         **search_form(),
         here=request.full_path.rstrip("?"),
     )
+
+
+@bp.get("/timeline")
+def show_timeline() -> Response:
+    """A range's events per second, minute or hour and its total, or one second's total: counted on their own.
+
+    The list page loads it (htmx, once its rows are shown) or links to it (without JavaScript).
+    """
+    query = listing.parse_query(request.args, cursors())
+    return render_page_or_fragment("events/timeline.html", "events/_timeline.html",
+                                   timeline=count_timeline(table(), query, read_budget()),
+                                   timeline_slot=timeline_slot(query), counts_cache=table().counts.cache)
 
 
 @bp.get("/events/<event_id:event_id>")
