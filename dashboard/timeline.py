@@ -11,6 +11,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from . import charts, plans, times
 from .listing import BadParameter, ListingQuery, range_plan
@@ -78,6 +79,8 @@ def bucket_for(start: str, end: str) -> Bucket:
         if last // size - first // size + 1 <= MAX_BARS:
             return Bucket(size, label)
     days = math.ceil((last // 86400 - first // 86400 + 1) / MAX_BARS)
+    while last // (86400 * days) - first // (86400 * days) + 1 > MAX_BARS:  # the days counted from 1970-01-01
+        days += 1
     return Bucket(86400 * days, f"{days} days")
 
 
@@ -125,3 +128,23 @@ def count(table: Table, query: ListingQuery, budget: ReadBudget) -> Timeline:
     bucket = bucket_for(query.range.start, query.range.end)
     return Timeline(query, counts, bucket, bars(query.range.start, query.range.end, bucket, counts), choice,
                     query.range.seconds)
+
+
+def document(timeline: Timeline) -> dict[str, Any]:
+    """The timeline for /api/timeline: the same figures the page states."""
+    counts = timeline.counts
+    return {
+        "total": counts.total,
+        "complete": counts.complete,
+        "seconds": timeline.seconds,
+        "seconds_counted": counts.seconds_counted,
+        "plan": counts.plan,
+        "plan_reason": timeline.choice.reason if timeline.choice else None,
+        "calls": counts.calls,
+        "consumed_capacity": counts.consumed_rcu,
+        "items_read": counts.items_read,
+        "from_cache": counts.from_cache,
+        "bucket": timeline.bucket.label if timeline.bucket else None,
+        "bars": [{"from": bar.start, "to": bar.end, "count": bar.count, "complete": bar.complete}
+                 for bar in timeline.bars],
+    }

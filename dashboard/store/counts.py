@@ -25,7 +25,7 @@ from .. import times
 from .clients import FANOUT_WORKERS
 from .deadline import carried
 from .errors import call
-from .events import read_request, second_condition
+from .events import FILTERED_READ_SIZE, read_request, second_condition
 from .ranges import SCAN_SEGMENTS, _seconds, second_named
 from .reading import Meter, filter_condition
 from .records import TIMESTAMP_ATTRIBUTE, Filters, ReadBudget, Span
@@ -104,11 +104,14 @@ class Counts:
 class CountReader:
     """Counts the events of one table's seconds and ranges. Thread-safe: one per process, on the range reader's pool."""
 
+    # Items a Scan call evaluates: the budget is checked after each call of each segment.
+    scan_page = FILTERED_READ_SIZE
+
     def __init__(self, dynamodb: DynamoDBClient, table_name: str, pool: Executor, cache: CountCache | None = None):
         self._dynamodb = dynamodb
         self.table_name = table_name
         self._pool = pool
-        self.cache = cache or CountCache()
+        self.cache = cache if cache is not None else CountCache()  # an empty cache is falsy (len 0)
 
     def by_seconds(self, span: Span, filters: Filters | None = None, budget: ReadBudget | None = None) -> Counts:
         """One COUNT Query on the index per second, in reading order, a pool's width at a time, until the budget ends.
@@ -204,7 +207,7 @@ class CountReader:
         start: dict[str, Any] | None = None
         while True:
             response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Segment=segment,
-                                         TotalSegments=SCAN_SEGMENTS,
+                                         TotalSegments=SCAN_SEGMENTS, Limit=self.scan_page,
                                          **({"ExclusiveStartKey": start} if start else {})))
             for item in response.get("Items", []):
                 second = second_named(item.get(TIMESTAMP_ATTRIBUTE, {}).get("S"))

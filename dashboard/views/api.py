@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import health, listing, present
+from .. import health, listing, present, timeline
 from .common import cursors, read_budget, requested_window, table
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -26,6 +26,13 @@ def list_events() -> Response:
         "scanned_count": page.page.scanned_count,
         **present.read_report(page),
     })
+
+
+@bp.get("/timeline")
+def show_timeline() -> Response:
+    """A range's events per bucket and its total, or one second's total: the same parameters as /timeline."""
+    query = listing.parse_query(request.args, cursors())
+    return jsonify(timeline.document(timeline.count(table(), query, read_budget())))
 
 
 @bp.get("/events/<event_id:event_id>")
