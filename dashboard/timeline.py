@@ -11,7 +11,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import charts, plans, times
 from .listing import BadParameter, ListingQuery, range_plan
@@ -39,9 +39,8 @@ class Bar:
     shape: charts.Bar
 
 
-@dataclass(frozen=True)
-class Slot:
-    """Where a listing's timeline goes: an id of its own per range and filters (paging keeps it), and its query."""
+class Slot(NamedTuple):
+    """Where a listing's timeline goes: an id of its own per range and filters (paging keeps it)."""
 
     id: str
     one_second: bool

@@ -11,9 +11,13 @@ from dashboard import create_app, timeline
 from dashboard.demo import demo_events
 from dashboard.store import CountCache, Filters, Span, Table
 from dashboard.store.counts import Counts
+from tests import test_ranges
 from tests.conftest import BURST, BURST_SIZE, DEMO_DAY, put_items, read_calls, settings_for
 from tests.pages import fact, row_ids, walk
-from tests.test_ranges import ALSO_DENSE, DENSE, body, brute_force, make_events
+from tests.test_ranges import ALSO_DENSE, DENSE, body, brute_force
+
+# The events of the range tests: two dense seconds (130 and 101 events), a busy window, sparse seconds all day.
+events = test_ranges.events
 
 RANGES = [  # (from, to): one dense second, a busy window with two dense seconds, a sparse hour, the whole day
     (DENSE, DENSE),
@@ -33,13 +37,6 @@ def app(table):
     return flask_app
 
 
-@pytest.fixture
-def events(table) -> list[dict]:
-    made = make_events()
-    put_items(table, made)
-    return made
-
-
 def counted(client, **params) -> dict:
     return body(client.get("/api/timeline", query_string=params))
 
@@ -53,8 +50,8 @@ def total_on_page(page: str) -> int:
 def bar_links(page: str) -> list[tuple[str, int]]:
     """(href, count) of each bar of the chart."""
     return [(html.unescape(href), int(count)) for href, count in
-            re.findall(r'<a href="([^"]*)" tabindex="-1" aria-hidden="true"\s+class="timeline-link[^"]*" data-bar="[^"]*" '
-                       r'data-bar-count="(\d+)"', page)]
+            re.findall(r'<a href="([^"]*)" tabindex="-1" aria-hidden="true"\s+class="timeline-link[^"]*" '
+                       r'data-bar="[^"]*" data-bar-count="(\d+)"', page)]
 
 
 # ---------------------------------------------------------------------------- totals
@@ -231,7 +228,9 @@ def test_a_range_too_long_to_count_within_the_budget_says_how_much_was_counted(t
     page = app.test_client().get("/timeline?from=2024-01-01T00:00:00Z&to=2024-01-01T23:59:59Z&plan=fanout")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    counted_seconds = int(re.search(r"counted ([\d,]+) of 86,400 seconds", text).group(1).replace(",", ""))
+    stated = re.search(r"counted ([\d,]+) of 86,400 seconds", text)
+    assert stated, "the page says how much of the range was counted"
+    counted_seconds = int(stated.group(1).replace(",", ""))
     assert 16 <= counted_seconds < 86_400
     assert fact(text, "total").startswith("At least")
     data = body(app.test_client().get("/api/timeline?from=2024-01-01T00:00:00Z&to=2024-01-01T23:59:59Z"
