@@ -9,9 +9,10 @@ from .store.metrics import CapacityMetrics, MetricPoint, MetricSeries
 
 WIDTH = 240
 HEIGHT = 48
-# A timeline's box: wide and short, stretched to the page's width.
+# A timeline's box: wide and short, stretched to the page's width; a bar of one event stays visible.
 BARS_WIDTH = 720
 BARS_HEIGHT = 96
+MIN_BAR_HEIGHT = 3.0
 # Room for the stroke above the peak and below zero.
 PAD = 2.0
 
@@ -104,14 +105,14 @@ def for_series(series: MetricSeries, metrics: CapacityMetrics) -> Sparkline:
 def bars(values: Sequence[int], width: int = BARS_WIDTH, height: int = BARS_HEIGHT) -> list[Bar]:
     """One bar per value, side by side across `width`, the peak touching the top (PAD below it).
 
-    Any value above zero is at least one unit tall, so a single event is never invisible next to a burst.
+    Any value above zero is at least MIN_BAR_HEIGHT tall, so a single event is never invisible next to a burst.
     """
     top = max(max(values, default=0), 0) or 1
     step = width / len(values) if values else 0.0
     gap = step * 0.15 if step >= 3 else 0.0
     shapes = []
     for slot, value in enumerate(values):
-        tall = 0.0 if value <= 0 else max(1.0, value / top * (height - PAD))
+        tall = 0.0 if value <= 0 else max(MIN_BAR_HEIGHT, value / top * (height - PAD))
         shapes.append(Bar(_number(slot * step + gap / 2), _number(step - gap), _number(height - tall), _number(tall),
                           _number(height)))
     return shapes

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, strategies as st
 
 from dashboard import charts
@@ -70,3 +71,12 @@ def test_a_series_is_drawn_over_its_whole_window():
     empty = MetricSeries("ReadThrottleEvents", "ReadThrottleEvents", "Read throttle events", "events", "Sum",
                          True, True, [])
     assert charts.for_series(empty, metrics).line == ""
+
+
+def test_bars_share_the_width_the_peak_touches_the_top_and_one_event_stays_visible():
+    shapes = charts.bars([0, 200, 1], width=300, height=50)
+    assert [float(shape.x) for shape in shapes] == [pytest.approx(x, abs=0.1) for x in (7.5, 107.5, 207.5)]
+    assert {shape.width for shape in shapes} == {"85"}
+    assert [shape.height for shape in shapes] == ["0", "48", "3"]
+    assert [shape.y for shape in shapes] == ["50", "2", "47"]
+    assert charts.bars([]) == [] and {shape.column_height for shape in shapes} == {"50"}
