@@ -186,13 +186,18 @@ def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
                         fraction_asked=fraction_asked)
 
 
-def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
-    assert query.range is not None
+def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:
+    """How a range is read (asked for, or the cheaper estimate), and whether stored timestamps allow fan-out."""
     allowed, why = table.ranges.fanout_allowed()
-    if query.range.plan == plans.FANOUT and not allowed:
+    if time_range.plan == plans.FANOUT and not allowed:
         raise BadParameter(f"plan=fanout cannot be used on this table: {why}; use plan=scan")
     count, size = table.status.approximate_size()
-    choice = plans.choose(query.range.seconds, count, size, allowed, query.range.plan)
+    return plans.choose(time_range.seconds, count, size, allowed, time_range.plan), allowed
+
+
+def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
+    assert query.range is not None
+    choice, allowed = range_plan(table, query.range)
     after = query.position.start_key if isinstance(query.position.start_key, Keyset) else None
     if choice.plan == plans.FANOUT:
         page = table.ranges.fanout(query.range.span(), query.limit, after, query.filters, budget)

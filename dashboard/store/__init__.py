@@ -25,6 +25,7 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .events import EventStore
+from .exports import TableExports
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span, TableStatus
 from .status import StatusReader
@@ -46,6 +47,7 @@ class Table:
     events: EventStore
     status: StatusReader
     ranges: RangeReader
+    exports: TableExports
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -54,4 +56,4 @@ class Table:
     @classmethod
     def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto") -> Table:
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name),
-                   RangeReader(clients.dynamodb, name, timestamps_canonical))
+                   RangeReader(clients.dynamodb, name, timestamps_canonical), TableExports(clients.dynamodb, name))
