@@ -184,7 +184,7 @@ def test_a_large_export_reads_page_by_page_never_more_than_100_items_a_call(tabl
                                                 lambda params, **_: limits.append(params.get("Limit")))
     response = client.get(EXPORT, query_string={"format": "csv"}, buffered=False)
     assert response.status_code == 200
-    chunks = iter(response.response)
+    chunks = response.iter_encoded()
     first = next(chunks)
     assert first.startswith(b"event_id,") and calls.count("Scan") <= 2, "the first page is read, not the table"
     rows = len(first.decode().splitlines()) - 1
@@ -199,7 +199,7 @@ def test_a_large_export_reads_page_by_page_never_more_than_100_items_a_call(tabl
 def test_a_failure_after_the_first_page_ends_the_file_with_a_note_and_a_log_line(table, events, caplog):
     client = create_app(settings_for(table.name, DYNAMODB_MAX_ATTEMPTS=1), table=table).test_client()
     response = client.get(EXPORT, query_string={"format": "jsonl"}, buffered=False)
-    chunks = iter(response.response)
+    chunks = response.iter_encoded()
     first = next(chunks)
     assert first.count(b"\n") == 100
     answer(table.clients.dynamodb, "Scan", error="InternalServerError", message="secret-arn", status=500)
@@ -216,7 +216,7 @@ def test_a_failure_after_the_first_page_ends_the_file_with_a_note_and_a_log_line
 def test_a_failure_after_the_first_page_ends_a_csv_with_a_note_row(table, events):
     client = create_app(settings_for(table.name, DYNAMODB_MAX_ATTEMPTS=1), table=table).test_client()
     response = client.get(EXPORT, query_string={"format": "csv"}, buffered=False)
-    chunks = iter(response.response)
+    chunks = response.iter_encoded()
     next(chunks)
     answer(table.clients.dynamodb, "Scan", error="AccessDeniedException", status=400)
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode(), newline="")))
