@@ -14,28 +14,16 @@ import simplejson
 
 from dashboard import create_app, exports
 from dashboard.config import ConfigError
+from tests import test_ranges
 from tests.conftest import answer, put_items, read_calls, seed, settings_for
 from tests.pages import fact
-from tests.test_ranges import ALSO_DENSE, BUSY_START, DENSE, brute_force, make_events, stamp
+from tests.test_ranges import ALSO_DENSE, BUSY_START, DENSE, brute_force, stamp
 
+# The ranges' fixtures: an app whose pages end only when full, and a table of dense and sparse seconds.
+app, events = test_ranges.app, test_ranges.events
 EXPORT = "/export/events"
 COLUMNS = [*exports.SPEC_COLUMNS, "attributes"]
 WHOLE_TIME = ("0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
-
-
-@pytest.fixture
-def app(table):
-    """Pages that end only when full: moto on a busy machine must not hit the time budget in these tests."""
-    flask_app = create_app(settings_for(table.name, READ_BUDGET_SECONDS=300), table=table)
-    flask_app.config["TESTING"] = True
-    return flask_app
-
-
-@pytest.fixture
-def events(table) -> list[dict]:
-    made = make_events()
-    put_items(table, made)
-    return made
 
 
 def download(client, **params) -> str:

@@ -30,12 +30,14 @@ LISTED_EXPORTS = 25
 DESCRIBE_THREADS = 4
 EXPORT_FORMAT = "DYNAMODB_JSON"
 
+_CONFLICT = ("an export started with the same request token but other settings is still known to DynamoDB: "
+             "reload the status page and start the export again")
 # Why DynamoDB will not start an export, in words that say what is missing (never AWS's own text).
 _REFUSALS = {
     "PointInTimeRecoveryUnavailableException": "point-in-time recovery is off for table {table}: DynamoDB exports "
     "to S3 from it. Turn it on (the table's Backups settings, or UpdateContinuousBackups) and start the export again",
-    "ExportConflictException": "an export started with the same request token but other settings is still known "
-    "to DynamoDB: reload the status page and start the export again",
+    "ExportConflictException": _CONFLICT,
+    "ImportConflictException": _CONFLICT,  # what DynamoDB's API reference says it answers to that conflict
     "LimitExceededException": "DynamoDB is running as many exports as it allows at once: wait for one to finish",
 }
 
