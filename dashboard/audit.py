@@ -1,4 +1,4 @@
-"""Who did what: a request id for every request, and one JSON audit line per insert attempt."""
+"""Who did what: a request id for every request, and one JSON audit line per insert attempt or export."""
 from __future__ import annotations
 
 import json
@@ -26,6 +26,12 @@ def user_name() -> str | None:
 def insert_attempt(event_id: object, outcome: str) -> None:
     """One line per insert attempt: who, which id, what came of it, and the request it was."""
     log.info(json.dumps({"audit": "insert", "user": user_name(), "event_id": event_id, "outcome": outcome,
+                         "request_id": request_id()}, ensure_ascii=False))
+
+
+def export_attempt(kind: str, outcome: str, **details: object) -> None:
+    """One line per export: a downloaded file (`file`, with its listing) or an export to S3 (`s3`)."""
+    log.info(json.dumps({"audit": "export", "kind": kind, "user": user_name(), **details, "outcome": outcome,
                          "request_id": request_id()}, ensure_ascii=False))
 
 

@@ -24,6 +24,8 @@ MIN_SECRET_BITS = 48
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 CANONICAL_CHOICES = ("auto", "yes", "no")
+# S3's rule for bucket names (the export to S3 writes into one).
+_BUCKET_NAME = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 
 class ConfigError(ValueError):
@@ -130,6 +132,21 @@ def _choice(env: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _bucket(env: Mapping[str, Any]) -> str | None:
+    bucket = str(env.get("EXPORT_S3_BUCKET") or "").strip()
+    if bucket and not _BUCKET_NAME.match(bucket):
+        raise ConfigError(f"EXPORT_S3_BUCKET must be an S3 bucket name (3-63 lower-case letters, digits, '.', '-'), "
+                          f"not {bucket!r}")
+    return bucket or None
+
+
+def _prefix(env: Mapping[str, Any]) -> str:
+    prefix = str(env.get("EXPORT_S3_PREFIX") or "").strip().strip("/")
+    if len(prefix.encode()) > 1024 or any(ord(char) < 32 for char in prefix):
+        raise ConfigError("EXPORT_S3_PREFIX must be an S3 key prefix of at most 1024 bytes without control characters")
+    return prefix
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str
@@ -171,6 +188,11 @@ class Settings:
     counts_cache_size: int = 100_000
     # One deadline per request over all its DynamoDB calls and their retries (store/deadline.py).
     deadline_seconds: float = 4.0
+    # The most items one CSV or JSON Lines download holds; past it, DynamoDB's own export to S3 (below).
+    export_max_items: int = 100_000
+    # Where the status page's "Export to S3" writes (ExportTableToPointInTime); None: not offered.
+    export_s3_bucket: str | None = None
+    export_s3_prefix: str = ""
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any], local: bool = False) -> Settings:
@@ -209,6 +231,9 @@ class Settings:
             counts_settled_seconds=_bounded(env, "COUNTS_SETTLED_SECONDS", 300.0, float, 0, 86400,
                                             "a number of seconds"),
             counts_cache_size=_bounded(env, "COUNTS_CACHE_SIZE", 100_000, int, 0, 10_000_000, "a whole number"),
+            export_max_items=_bounded(env, "EXPORT_MAX_ITEMS", 100_000, int, 1, 10_000_000, "a whole number of items"),
+            export_s3_bucket=_bucket(env),
+            export_s3_prefix=_prefix(env),
         )
 
     @classmethod

@@ -26,6 +26,7 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .events import EventStore
+from .exports import TableExports
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span, TableStatus
 from .status import StatusReader
@@ -49,6 +50,7 @@ class Table:
     status: StatusReader
     ranges: RangeReader
     counts: CountReader
+    exports: TableExports
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -60,4 +62,4 @@ class Table:
            counts_cache: CountCache | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
-                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache))
+                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache), TableExports(clients.dynamodb, name))

@@ -131,10 +131,7 @@ class RangeReader:
         billed for what it reads, so leaving the bound out costs no more RCUs.
         """
         meter = Meter()
-        condition = filter_condition(filters)
-        if timestamps_canonical:
-            bounds = Attr(TIMESTAMP_ATTRIBUTE).between(span.start, span.end)
-            condition = bounds if condition is None else bounds & condition
+        condition = range_condition(span, filters, timestamps_canonical)
         segments = self._pool.map(lambda n: self._segment(n, span, limit + 1, after, condition, meter),
                                   range(SCAN_SEGMENTS))
         best = _first(itertools.chain.from_iterable(segments), limit + 1, span.descending)
@@ -162,6 +159,15 @@ class RangeReader:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def range_condition(span: Span, filters: Filters | None, timestamps_canonical: bool) -> ConditionBase | None:
+    """A Scan's filter for a range: the filters, and the bound on `timestamp` when string order is time order."""
+    condition = filter_condition(filters)
+    if not timestamps_canonical:
+        return condition
+    bounds = Attr(TIMESTAMP_ATTRIBUTE).between(span.start, span.end)
+    return bounds if condition is None else bounds & condition
 
 
 def _first(items: Iterator[tuple[Ordered, WireItem]], keep: int,
