@@ -166,6 +166,11 @@ class Settings:
     read_budget_rcu: float = 2000.0
     # One deadline per request over all its DynamoDB calls and their retries (store/deadline.py).
     deadline_seconds: float = 4.0
+    # Live tail (dashboard/tail.py): how often it polls, how old a second must be before it is read
+    # (late writes and index propagation), and how long it runs before it stops and offers to resume.
+    tail_interval_seconds: float = 5.0
+    tail_settle_seconds: int = 5
+    tail_max_minutes: float = 10.0
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any], local: bool = False) -> Settings:
@@ -200,6 +205,9 @@ class Settings:
             read_budget_seconds=_seconds(env, "READ_BUDGET_SECONDS", 3.0),
             read_budget_rcu=_bounded(env, "READ_BUDGET_RCU", 2000.0, float, 0.5, 1_000_000, "a number of RCUs"),
             deadline_seconds=_seconds(env, "DASHBOARD_DEADLINE_SECONDS", 4.0),
+            tail_interval_seconds=_bounded(env, "TAIL_INTERVAL_SECONDS", 5.0, float, 0.5, 60, "a number of seconds"),
+            tail_settle_seconds=_bounded(env, "TAIL_SETTLE_SECONDS", 5, int, 0, 60, "a whole number of seconds"),
+            tail_max_minutes=_bounded(env, "TAIL_MAX_MINUTES", 10.0, float, 0.01, 1440, "a number of minutes"),
         )
 
     @classmethod
