@@ -270,6 +270,7 @@
 
   function pollTail(box) {
     var tail = tailOf(box);
+    clearTimeout(tail.timer);  // one chain of polls only, however this one was started
     tail.timer = null;
     if (!document.body.contains(box) || !tailRunning(box) || tail.polling) return;
     if (Date.now() - tail.startedAt >= Number(box.dataset.tailMax)) return stopTail(box, "stopped");
@@ -326,6 +327,7 @@
     var tail = tailOf(box);
     tail.polling = false;
     if (!event.detail.successful) return stopTail(box, "failed");
+    clearTimeout(tail.timer);
     if (tailRunning(box)) tail.timer = setTimeout(function () { pollTail(box); }, Number(box.dataset.tailInterval));
   });
 
