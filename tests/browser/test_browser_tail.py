@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browsing import event_path, row_ids, same_document, set_marker
+from tests.browser.test_browser_accessibility import serious_violations
 from tests.browser.test_browser_hygiene import assert_no_inline_code
 from tests.browser.test_browser_without_javascript import load
 
@@ -105,6 +106,7 @@ def test_live_tail_shows_an_event_that_arrives_without_a_reload(new_context, tai
     expect(box.locator("[data-tail-arrived]")).to_have_text("2")
     assert same_document(page)
     assert_no_inline_code(page)
+    assert not serious_violations(page)
     # The new row opens its event, and the way back is the range it arrived in.
     page.locator(f'#events tr[data-event-id="{second}"] td.id a').click()
     expect(page.locator("h1 [data-event-id]")).to_have_attribute("data-event-id", second)
@@ -144,6 +146,20 @@ def test_live_tail_pauses_while_the_tab_is_hidden_and_goes_on_when_shown(new_con
         page.evaluate(HIDE, False)
     expect(box).to_have_attribute("data-tail-state", "on")
     expect(page.locator(f'#events tr[data-event-id="{arrived}"]')).to_be_visible(timeout=TAIL_WAIT)
+
+
+def test_a_failed_poll_stops_the_tail_and_says_why(new_context, tail_dashboard):
+    _, url = tail_dashboard(**FAST)
+    context = new_context(origin=url)
+    context.watch.expect_console_error(r"status of 400|Error Code 400")
+    page = context.new_page()
+    open_last_five_minutes(page)
+    box = start_tail(page)
+    page.locator("[data-live-tail]").evaluate("box => { box.dataset.tailAfter = 'not a time'; }")
+    expect(box).to_have_attribute("data-tail-state", "failed", timeout=TAIL_WAIT)
+    expect(box.locator("[data-tail-message='failed']")).to_be_visible()
+    expect(page.locator("#alerts")).to_contain_text("after: timestamp 'not a time' is not understood")
+    expect(page.locator("#events")).not_to_have_attribute("data-stale", "")  # the rows shown are still right
 
 
 def test_live_tail_stops_after_its_stated_time_and_resumes_on_request(new_context, tail_dashboard):
