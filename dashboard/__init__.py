@@ -90,9 +90,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     posted.register(app)  # before CSRF protection, which reads the form it prepares
     CSRFProtect(app)
 
-    from .views import api, errors, events, exports, status
+    from .views import api, errors, events, exports, status, tail
     app.register_blueprint(events.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(tail.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

@@ -193,6 +193,11 @@ class Settings:
     # Where the status page's "Export to S3" writes (ExportTableToPointInTime); None: not offered.
     export_s3_bucket: str | None = None
     export_s3_prefix: str = ""
+    # Live tail (dashboard/tail.py): how often it polls, how old a second must be before it is read
+    # (late writes and index propagation), and how long it runs before it stops and offers to resume.
+    tail_interval_seconds: float = 5.0
+    tail_settle_seconds: int = 5
+    tail_max_minutes: float = 10.0
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any], local: bool = False) -> Settings:
@@ -234,6 +239,9 @@ class Settings:
             export_max_items=_bounded(env, "EXPORT_MAX_ITEMS", 100_000, int, 1, 10_000_000, "a whole number of items"),
             export_s3_bucket=_bucket(env),
             export_s3_prefix=_prefix(env),
+            tail_interval_seconds=_bounded(env, "TAIL_INTERVAL_SECONDS", 5.0, float, 0.5, 60, "a number of seconds"),
+            tail_settle_seconds=_bounded(env, "TAIL_SETTLE_SECONDS", 5, int, 0, 60, "a whole number of seconds"),
+            tail_max_minutes=_bounded(env, "TAIL_MAX_MINUTES", 10.0, float, 0.01, 1440, "a number of minutes"),
         )
 
     @classmethod

@@ -67,16 +67,18 @@
   });
 
   // Copy buttons stay hidden without JavaScript, where they could not work.
+  // A button copies the text of the element its data-copy names, or its own data-copy-text exactly.
   function enableCopyButtons(root) {
-    root.querySelectorAll("[data-copy]").forEach(function (button) {
+    root.querySelectorAll("[data-copy], [data-copy-text]").forEach(function (button) {
       if (!navigator.clipboard) return;
       button.hidden = false;
       if (button.dataset.copyBound) return;
       button.dataset.copyBound = "1";
       button.addEventListener("click", function () {
-        var source = document.querySelector(button.dataset.copy);
-        if (!source) return;
-        navigator.clipboard.writeText(source.textContent).then(function () {
+        var source = button.dataset.copy ? document.querySelector(button.dataset.copy) : null;
+        var text = "copyText" in button.dataset ? button.dataset.copyText : source && source.textContent;
+        if (text === null) return;
+        navigator.clipboard.writeText(text).then(function () {
           var label = button.textContent;
           button.textContent = "Copied";
           setTimeout(function () { button.textContent = label; }, 1500);
@@ -102,7 +104,8 @@
   });
 
   // An alert from an earlier request is stale once a new one starts.
-  document.addEventListener("htmx:beforeRequest", function () {
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (fromLiveTail(event)) return;  // a poll in the background is not a new request of the user's
     var alerts = document.getElementById("alerts");
     if (alerts) alerts.innerHTML = "";
   });
@@ -117,7 +120,7 @@
   function markStale(event) {
     var events = document.getElementById("events");
     var asked = event.detail && event.detail.elt;
-    if (!events || !asked || !(events.contains(asked) || asked.closest("form.search"))) return;
+    if (!events || !asked || !(events.contains(asked) || asked.closest("form.search")) || fromLiveTail(event)) return;
     // A timeline that could not be counted leaves its link in place: the rows on screen are still the answer.
     if (asked.closest("[data-timeline]")) return;
     events.setAttribute("data-stale", "");
@@ -221,10 +224,135 @@
   document.addEventListener("DOMContentLoaded", function () {
     enableCopyButtons(document);
     enableNowButtons(document);
+    enableLiveTail(document);
     returnToOpenedRow();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     enableCopyButtons(event.target);
     enableNowButtons(event.target);
+    enableLiveTail(event.target);
   });
+
+  // ------------------------------------------------------------------------------------------- Live tail
+  // A range that ends now can follow what arrives (templates/events/_tail.html, dashboard/tail.py): every few
+  // seconds htmx asks /tail for the seconds not read yet, from where the last poll stopped; the rows go on top
+  // of the table, skipping any it shows already. Paused while the tab is hidden; stopped by the toggle, after
+  // the stated time (hidden time counts) or by a poll that failed, whose error is in #alerts.
+  var tails = new WeakMap();
+
+  function liveTailOf(element) {
+    return element && element.closest ? element.closest("[data-live-tail]") : null;
+  }
+
+  function fromLiveTail(event) {
+    return !!liveTailOf(event.detail && event.detail.elt);
+  }
+
+  function tailOf(box) {
+    if (!tails.has(box)) tails.set(box, {timer: null, startedAt: 0, polling: false, arrived: 0});
+    return tails.get(box);
+  }
+
+  function tailRunning(box) {
+    return box.dataset.tailState === "on" || box.dataset.tailState === "paused";
+  }
+
+  function setTailState(box, state) {
+    box.dataset.tailState = state;
+    box.querySelector("[data-tail-toggle]").setAttribute("aria-pressed", tailRunning(box) ? "true" : "false");
+    box.querySelectorAll("[data-tail-message]").forEach(function (message) {
+      message.hidden = message.dataset.tailMessage !== state;
+    });
+  }
+
+  function stopTail(box, state) {
+    clearTimeout(tailOf(box).timer);
+    setTailState(box, state);
+  }
+
+  function pollTail(box) {
+    var tail = tailOf(box);
+    clearTimeout(tail.timer);  // one chain of polls only, however this one was started
+    tail.timer = null;
+    if (!document.body.contains(box) || !tailRunning(box) || tail.polling) return;
+    if (Date.now() - tail.startedAt >= Number(box.dataset.tailMax)) return stopTail(box, "stopped");
+    if (document.visibilityState !== "visible") return setTailState(box, "paused");
+    setTailState(box, "on");
+    tail.polling = true;
+    var url = new URL(box.dataset.tailUrl, document.baseURI);
+    url.searchParams.set("after", box.dataset.tailAfter);
+    if (box.dataset.tailAfterId) url.searchParams.set("after_id", box.dataset.tailAfterId);
+    window.htmx.ajax("GET", url.pathname + url.search,
+                     {source: box, target: box.querySelector("[data-tail-inbox]"), swap: "innerHTML"});
+  }
+
+  // The poll's rows go on top of the table (newest first), its note into the status; the next poll reads on
+  // from where this one stopped.
+  function takeTailBatch(box, inbox) {
+    var batch = inbox.querySelector("[data-tail-batch]");
+    var events = document.getElementById("events");
+    var body = events && events.querySelector("table.events tbody");
+    if (!batch || !body) return;
+    box.dataset.tailAfter = batch.dataset.after;
+    box.dataset.tailAfterId = batch.dataset.afterId;
+    var shown = new Set(Array.prototype.map.call(body.querySelectorAll("tr[data-event-id]"),
+                                                  function (row) { return row.dataset.eventId; }));
+    var rows = Array.prototype.filter.call(batch.querySelectorAll("tr[data-event-id]"),
+                                           function (row) { return !shown.has(row.dataset.eventId); });
+    var top = body.firstChild;
+    rows.forEach(function (row) {
+      row.classList.add("tail-new");
+      body.insertBefore(row, top);
+    });
+    if (rows.length) {
+      var table = box.querySelector("[data-tail-table]");
+      if (table) table.hidden = false;
+      events.querySelectorAll("[data-empty]").forEach(function (empty) { empty.hidden = true; });
+    }
+    var tail = tailOf(box);
+    tail.arrived += rows.length;
+    box.querySelector("[data-tail-arrived]").textContent = String(tail.arrived);
+    box.querySelector("[data-tail-count]").hidden = false;
+    var note = box.querySelector(".live-tail-status [data-tail-note]");
+    var fresh = batch.querySelector("[data-tail-note]");
+    if (note && fresh) note.replaceWith(fresh);
+    inbox.textContent = "";
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var inbox = event.detail && event.detail.target;
+    if (inbox && inbox.matches && inbox.matches("[data-tail-inbox]")) takeTailBatch(liveTailOf(inbox), inbox);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var box = event.detail && event.detail.elt;
+    if (!box || !box.matches || !box.matches("[data-live-tail]")) return;
+    var tail = tailOf(box);
+    tail.polling = false;
+    if (!event.detail.successful) return stopTail(box, "failed");
+    clearTimeout(tail.timer);
+    if (tailRunning(box)) tail.timer = setTimeout(function () { pollTail(box); }, Number(box.dataset.tailInterval));
+  });
+
+  document.addEventListener("click", function (event) {
+    var box = liveTailOf(event.target.closest && event.target.closest("[data-tail-toggle]"));
+    if (!box) return;
+    if (tailRunning(box)) return stopTail(box, "off");
+    tailOf(box).startedAt = Date.now();
+    setTailState(box, "on");
+    pollTail(box);
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    document.querySelectorAll("[data-live-tail]").forEach(function (box) {
+      if (!tailRunning(box)) return;
+      if (document.visibilityState !== "visible") return stopTail(box, "paused");
+      pollTail(box);  // at once, then every interval again
+    });
+  });
+
+  // Hidden without JavaScript (and without htmx), where nothing could poll.
+  function enableLiveTail(root) {
+    if (!window.htmx) return;
+    root.querySelectorAll("[data-live-tail], [data-live-tail-offer]").forEach(function (box) { box.hidden = false; });
+  }
 })();

@@ -245,6 +245,20 @@ def test_detail_renders_every_type_exactly(client, table):
     assert raw["big"] == {"N": "12345678901234567890123456789012345678"}  # raw DynamoDB JSON keeps the digits
 
 
+@pytest.mark.parametrize("event_id", ["s3-0a/b c", "rtl\u202eevil", "line\nbreak"])
+def test_detail_copies_the_id_exactly_and_links_to_its_plain_json(client, table, event_id):
+    put_items(table, [{"event_id": event_id, "timestamp": "2024-01-01T00:00:00Z", "big": Decimal("1.10"),
+                       "tags": {"b", "a"}, "blob": b"\x01"}])
+    page = client.get("/events/" + quote(event_id, safe="")).get_data(as_text=True)
+    copied = re.search(r'<button [^>]*data-copy-text="([^"]*)" hidden>Copy id</button>', page)
+    assert copied and html.unescape(copied.group(1)) == event_id
+    plain = marked_link(page, "plain-json")
+    assert plain == "/api/events/" + quote(event_id, safe="")
+    assert marked_link(page, "dynamodb-json") == plain + "?format=dynamodb"
+    text = client.get(plain).get_data(as_text=True)
+    assert '"big": 1.10' in text and '"tags": ["a", "b"]' in text and '"blob": "AQ=="' in text
+
+
 def test_detail_links_to_the_same_and_neighbouring_seconds(client, table):
     table.events.put_new({"event_id": "n1", "timestamp": "2024-01-01T00:00:00Z"})
     page = client.get("/events/n1").get_data(as_text=True)

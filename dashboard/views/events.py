@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import audit, listing, posted, present, times
+from .. import audit, listing, posted, present, tail, times
 from ..forms import EventForm
 from ..listing import BadParameter
 from ..store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
@@ -40,6 +41,7 @@ def list_events() -> Response:
         nearest=listing.nearest(table(), page),
         item_count=page.item_count,
         timeline_slot=timeline_slot(query),
+        live_tail=tail.offer(page, datetime.now(UTC), current_app.config["SETTINGS"].tail_settle_seconds),
         **search_form(),
         here=request.full_path.rstrip("?"),
     )
