@@ -30,6 +30,7 @@ from . import backends, cases, report, serving, timing
 from .wire import CountingProxy
 
 BENCH = Path(__file__).resolve().parent
+ANALYSIS = BENCH / "ANALYSIS.md"  # the hand-written part of RESULTS.md, appended after the generated figures
 FIRST_DAY = date(2024, 1, 1)  # the busy second searched for (13:00:00, 130 events) is on this day
 
 
@@ -45,12 +46,14 @@ class Plan:
     profile_requests: int
     moto_events: int  # 0: no moto section
     moto_deep_pages: tuple[int, ...] = ()
+    # Range pages make tens to hundreds of calls (fan-out), or read the whole table (scan): fewer rounds.
+    range_rounds: dict[str, int] = field(default_factory=lambda: {"fanout": 15, "scan": 6})
 
 
 FULL = Plan(sizes=(10_000, 100_000), deep_pages=(40, 200), repetitions=40, warmup=5, counted=3, load_seconds=8,
             load_threads=4, profile_requests=60, moto_events=1_000, moto_deep_pages=(20,))
 QUICK = Plan(sizes=(300, 600), deep_pages=(3, 10), repetitions=3, warmup=1, counted=2, load_seconds=1,
-             load_threads=2, profile_requests=5, moto_events=0)
+             load_threads=2, profile_requests=5, moto_events=0, range_rounds={"fanout": 1, "scan": 1})
 
 
 def log(message: str) -> None:
@@ -104,7 +107,8 @@ def serve_tables(stack: ExitStack, backend: backends.Backend, sizes: tuple[int, 
 
 def count_calls(page_cases: list[cases.Case], port: int, proxy: CountingProxy, repeats: int) -> dict[str, Any]:
     """Each page's DynamoDB calls at the wire, after one warm-up request on the same connection
-    (the list page's item count is DescribeTable, asked once a minute per worker)."""
+    (the list page's item count is DescribeTable, asked once a minute per worker); and what a listing
+    page states it did (plan, calls, RCUs, items read), to be read beside the count."""
     client = timing.PageClient(port)
     counted = {}
     for case in page_cases:
@@ -112,14 +116,15 @@ def count_calls(page_cases: list[cases.Case], port: int, proxy: CountingProxy, r
         client.get(case.path)
         first = proxy.counter.since(before)
         seen = []
-        for _ in range(repeats):
+        for _ in range(1 if case.kind == "range" else repeats):  # a range page's calls do not vary
             before = proxy.counter.snapshot()
-            client.get(case.path)
+            answer = client.get(case.path)
             seen.append(proxy.counter.since(before))
         totals = [sum(ops.values()) for ops in seen]
         typical = statistics.mode(totals)
         counted[case.name] = {"calls": typical, "operations": next(ops for ops in seen if sum(ops.values()) == typical),
-                              "per_request": seen, "warm_up_request": first}
+                              "per_request": seen, "warm_up_request": first,
+                              "page_facts": cases.page_facts(answer.body)}
     client.close()
     return counted
 
@@ -152,12 +157,13 @@ def page_figures(case: cases.Case, timed: dict[str, Any], calls: dict[str, Any] 
         # the same, in CPU time: the workers' for the page, the benchmark thread's for the raw call
         "raw_cpu": timed["raw_cpu"], "page_cpu": timed["page_cpu"],
         "added_cpu_p50_ms": round(timed["page_cpu"]["p50_ms"] - timed["raw_cpu"]["p50_ms"], 2),
-        "calls": calls, "problems": timed["problems"],
+        "calls": calls, "problems": timed["problems"], "rounds": timed["page"].get("n", 0),
+        **({"stated": calls.get("page_facts", {})} if calls else {}),
     }
 
 
 def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tuple[int, ...],
-            deep: tuple[int, ...], counted: bool) -> tuple[dict[str, Any], dict[str, str]]:
+            deep: tuple[int, ...], counted: bool, ranges: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
     """Every table size served side by side and timed in the same shuffled rounds; then calls, load, memory.
     Returns the figures, and the full path of each page of the largest table (deep-page URLs are long)."""
     proxy = CountingProxy(backend.endpoint).start() if counted else None
@@ -166,7 +172,8 @@ def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tupl
     served = serve_tables(stack, backend, sizes, proxy)
     for one in served:
         log(f"{one.items:,} events: collecting the URLs of pages {', '.join(map(str, deep))} by following rel=next")
-        one.cases = cases.build(one.client, one.direct.workers_cpu_ns, one.raw, deep)
+        one.cases = cases.build(one.client, one.direct.workers_cpu_ns, one.raw, deep,
+                                plan.range_rounds if ranges else {})
         # Both workers see every page before anything is timed or weighed.
         timing.load(one.direct.port, [case.path for case in one.cases], plan.load_threads,
                     max(plan.load_seconds / 4, 0.5))
@@ -190,7 +197,6 @@ def measure(stack: ExitStack, backend: backends.Backend, plan: Plan, sizes: tupl
         measured["sizes"].append({"items": one.items, "pages": pages, **({"rps": rps[one.items]} if proxy else {})})
     measured["memory_mb"] = {str(one.items): one.memory for one in served}
     measured["status_page"] = status_page(served[-1].client)
-    measured["range_searches"] = any(case.kind == "range" for case in every_case)
     for one in served:
         one.client.close()
     return measured, {case.name: case.path for case in served[-1].cases}
@@ -217,6 +223,18 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
               "reached by following `rel=\"next\"` from page 1."), ""]
     for size in result["sizes"]:
         lines += [f"## {b['name']}, {size['items']:,} events", ""] + report.pages_table(size["pages"]) + [""]
+    if any(page["kind"] == "range" for size in result["sizes"] for page in size["pages"].values()):
+        lines += ["## Range searches", "",
+                  (f"The first page ({cases.RANGE_ROWS} rows) of a range around the busy second "
+                   f"({cases.BUSY_SECOND}, 130 events), asked for with `plan=fanout` and with `plan=scan`: "
+                   + "; ".join(f"{label} = {start} to {end}" for _, label, start, end in cases.RANGES) + ". "
+                   "*Same calls, raw*: the page's DynamoDB calls made straight with boto3, the fan-out's Queries one "
+                   "after another (so its time is the calls × the latency of one), the scan's segments side by side as "
+                   "the dashboard reads them. *Calls at the wire* were counted through the proxy; what the page "
+                   "states is read from its `data-calls`, `data-consumed-rcu` and `data-items-read`. Range pages are "
+                   f"timed in fewer rounds (fan-out {plan['range_rounds']['fanout']}, scan "
+                   f"{plan['range_rounds']['scan']}, after one warm-up each), so their p95 is nearly their slowest."),
+                  ""] + report.range_lines(result) + [""]
     lines += [f"## From {small:,} to {large:,} events, and from page 1 to the deepest page", ""]
     lines += report.comparison_lines(result)
     lines += ["", "## Throughput and worker memory", "",
@@ -238,6 +256,10 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                   ("For comparison only: moto walks the whole table on every Scan and Query, so its *raw* column is "
                    "far slower than DynamoDB or dynalite, and its noise swamps the dashboard's own cost."), ""]
         lines += report.pages_table(moto["pages"], counted=False)
+    if result["mode"] == "full" and ANALYSIS.is_file():
+        lines += ["", "---", "", "# Analysis (hand-written, not generated)", "",
+                  f"Written by hand in `bench/{ANALYSIS.name}` and copied here by the run: it was written about the "
+                  "run named in it, and is not updated by a new run.", "", ANALYSIS.read_text().strip()]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -285,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(moto.stop)
             # moto's slow scans make every round long; 30 rounds are enough for figures kept for comparison.
             moto_plan = replace(plan, repetitions=min(plan.repetitions, 30), warmup=min(plan.warmup, 3))
-            on_moto, _ = measure(stack, moto, moto_plan, (plan.moto_events,), plan.moto_deep_pages, counted=False)
+            on_moto, _ = measure(stack, moto, moto_plan, (plan.moto_events,), plan.moto_deep_pages, counted=False,
+                                 ranges=False)
             result["moto"] = {"version": moto.version, "items": plan.moto_events, "repetitions": moto_plan.repetitions,
                               "pages": on_moto["sizes"][0]["pages"]}
     result["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -294,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for size in result["sizes"]:
         print(f"\n{backend.name}, {size['items']:,} events\n" + "\n".join(report.pages_table(size["pages"])))
+    print("\nrange searches, first page\n" + "\n".join(report.range_lines(result)))
     print("\n" + "\n".join(report.comparison_lines(result)) + "\n\n" + "\n".join(report.load_lines(result)))
     if result.get("moto"):
         print(f"\nmoto figures, {result['moto']['items']:,} events\n"

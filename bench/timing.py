@@ -86,7 +86,8 @@ def interleaved(cases: list[Any], repetitions: int, warmup: int) -> list[dict[st
     A case has .raw() (the same DynamoDB calls, straight through boto3), .client (a PageClient),
     .server_cpu_ns() (CPU time of the workers serving it), .path and .check(answer) -> a problem or
     None. Every round visits every case in a fresh shuffled order, so no case always follows the
-    same neighbour; warm-up rounds are not kept.
+    same neighbour; warm-up rounds are not kept. A case whose .rounds is set (a slow page) takes part in
+    only that many rounds after one warm-up round, the last ones, still shuffled among the others.
     """
     samples: list[dict[str, list[float]]] = [{"raw": [], "page": [], "raw_cpu": [], "page_cpu": []} for _ in cases]
     problems: list[list[str]] = [[] for _ in cases]
@@ -107,6 +108,8 @@ def interleaved(cases: list[Any], repetitions: int, warmup: int) -> list[dict[st
         random.Random(round_number).shuffle(order)
         for index in order:
             case = cases[index]
+            if not _takes_part(case, round_number, repetitions, warmup):
+                continue
             if round_number % 2 == 0:
                 raw_ms, raw_cpu_ms = raw_call(case)
                 answer, page_cpu_ms = page_request(case)
@@ -117,12 +120,26 @@ def interleaved(cases: list[Any], repetitions: int, warmup: int) -> list[dict[st
             if problem and len(problems[index]) < 3:
                 problems[index].append(problem)
             sizes[index] = len(answer.body.encode())
-            if round_number >= warmup:
+            if round_number >= _first_kept(case, repetitions, warmup):
                 for name, value in (("raw", raw_ms), ("page", answer.ms), ("raw_cpu", raw_cpu_ms),
                                     ("page_cpu", page_cpu_ms)):
                     samples[index][name].append(value)
     return [{**{name: summary(values) for name, values in samples[i].items()}, "bytes": sizes[i],
              "problems": problems[i]} for i in range(len(cases))]
+
+
+def _first_kept(case: Any, repetitions: int, warmup: int) -> int:
+    """The first round whose timings are kept for this case."""
+    rounds = getattr(case, "rounds", None)
+    return warmup if rounds is None or rounds >= repetitions else warmup + repetitions - rounds
+
+
+def _takes_part(case: Any, round_number: int, repetitions: int, warmup: int) -> bool:
+    """Every round, or (a case with fewer rounds) its own rounds and the warm-up round just before them."""
+    rounds = getattr(case, "rounds", None)
+    if rounds is None or rounds >= repetitions:
+        return True
+    return round_number >= _first_kept(case, repetitions, warmup) - 1
 
 
 def load(port: int, paths: list[str], threads: int, seconds: float) -> dict[str, Any]:

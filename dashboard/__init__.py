@@ -114,6 +114,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
         level=health.level,
         dimension=health.dimension_label,
     )
+    from .views.common import event_rows
+    app.jinja_env.globals["event_rows"] = event_rows  # the events table's rows, formatted once per page
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

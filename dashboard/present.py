@@ -174,8 +174,13 @@ def lag(event_values: dict[str, Any]) -> str:
     if seconds is None:
         return ""
     if times.whole_seconds(start) and times.whole_seconds(end):
-        return "< 1 s" if seconds == 0 else human_duration(round(seconds))
+        return whole_seconds_lag(seconds)
     return human_duration(seconds)
+
+
+def whole_seconds_lag(seconds: float) -> str:
+    """The lag between two whole-second timestamps: in whole seconds, zero as "< 1 s" (it may be up to 999 ms)."""
+    return "< 1 s" if seconds == 0 else human_duration(round(seconds))
 
 
 def breakable(text: str) -> Markup:

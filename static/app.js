@@ -171,6 +171,21 @@
       sessionStorage.setItem(OPENED, JSON.stringify({list: location.pathname + location.search, id: row.dataset.eventId}));
     } catch (ignored) { /* storage off: nothing to return to */ }
   });
+  // A row's link carries no way back to its list (deep in the table the list's URL is kilobytes long, and a page
+  // has up to 100 rows): the link being opened gets it now, from the table's data-back, so that the event's page
+  // links back to this very page. Without JavaScript the server reads the Referer instead.
+  var MAX_LINK_LENGTH = 8000;  // as views/common.py: within gunicorn's request line
+  function addWayBack(event) {
+    var link = event.target.closest && event.target.closest("#events td.id a");
+    var events = document.getElementById("events");
+    if (!link || !events || !events.dataset.back) return;
+    var url = new URL(link.href);
+    if (url.searchParams.has("back")) return;
+    url.searchParams.set("back", events.dataset.back);
+    if ((url.pathname + url.search).length <= MAX_LINK_LENGTH) link.href = url.href;
+  }
+  document.addEventListener("click", addWayBack);
+  document.addEventListener("auxclick", addWayBack);  // the middle button opens a tab, without a click event
   function returnToOpenedRow() {
     var opened;
     try { opened = JSON.parse(sessionStorage.getItem(OPENED) || "null"); } catch (ignored) { return; }

@@ -16,6 +16,7 @@ from bench.wire import WireCounter, operation
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("list_25", "list_100", "page_3", "page_10", "detail", "search_25", "search_100", "status")
+RANGES = tuple(f"range_{span}_{plan}" for span in ("1m", "15m", "1h") for plan in ("fanout", "scan"))
 ONE_CALL = {"list_25": "Scan", "list_100": "Scan", "page_3": "Scan", "page_10": "Scan", "detail": "GetItem",
             "search_25": "Query", "search_100": "Query"}
 
@@ -24,7 +25,7 @@ ONE_CALL = {"list_25": "Scan", "list_100": "Scan", "page_3": "Scan", "page_10": 
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--results", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "## Targets" in (out / "quick.md").read_text()
     return json.loads((out / "quick.json").read_text()), done.stdout
@@ -35,13 +36,14 @@ def test_quick_mode_measures_every_page_at_both_table_sizes(quick: tuple[dict, s
     assert result["mode"] == "quick"
     assert [size["items"] for size in result["sizes"]] == [300, 600]
     for size in result["sizes"]:
-        assert set(PAGES) <= set(size["pages"])
+        assert set(PAGES) | set(RANGES) == set(size["pages"])
         for name, page in size["pages"].items():
             assert page["problems"] == [], (size["items"], name)
-            assert page["raw"]["n"] == page["page"]["n"] == 3, name
+            rounds = 1 if name in RANGES else 3  # range pages are timed in fewer rounds (quick: one)
+            assert page["raw"]["n"] == page["page"]["n"] == page["rounds"] == rounds, name
             assert page["page"]["p50_ms"] > 0 and page["raw"]["p50_ms"] > 0
             assert page["added_p50_ms"] == pytest.approx(page["page"]["p50_ms"] - page["raw"]["p50_ms"], abs=0.02)
-            assert page["page_cpu"]["n"] == page["raw_cpu"]["n"] == 3 and page["page_cpu"]["p50_ms"] > 0
+            assert page["page_cpu"]["n"] == page["raw_cpu"]["n"] == rounds and page["page_cpu"]["p50_ms"] > 0
 
 
 def test_list_search_and_detail_pages_make_exactly_one_call_at_the_wire(quick: tuple[dict, str]) -> None:
@@ -51,6 +53,24 @@ def test_list_search_and_detail_pages_make_exactly_one_call_at_the_wire(quick: t
             calls = size["pages"][name]["calls"]
             assert calls["calls"] == 1 and calls["operations"] == {operation_name: 1}, (size["items"], name, calls)
         assert "DescribeTable" in size["pages"]["status"]["calls"]["operations"]
+
+
+def test_range_pages_state_their_plan_calls_and_rcus_as_counted_at_the_wire(quick: tuple[dict, str]) -> None:
+    result, stdout = quick
+    for size in result["sizes"]:
+        for name in RANGES:
+            page, plan = size["pages"][name], name.rsplit("_", 1)[1]
+            stated, operations = page["stated"], page["calls"]["operations"]
+            assert stated["plan"] == {"fanout": "fanout", "scan": "range-scan"}[plan], (size["items"], name)
+            # Fan-out: a Query per second read (a page fills within the busy second at the latest); scan: 4 segments.
+            wire = operations.get({"fanout": "Query", "scan": "Scan"}[plan], 0)
+            assert stated["calls"] == str(wire) and (wire >= 4 if plan == "scan" else 1 <= wire <= 3600), name
+            # dynalite bills an empty Query nothing (DynamoDB: 0.5 RCU), so a page of empty seconds may say 0.
+            assert stated["consumed-rcu"].endswith(" RCU") and float(stated["consumed-rcu"].split()[0]) >= 0, name
+    verdicts = {verdict["target"] for verdict in result["targets"]}
+    assert "range 1 min, plan=fanout: page p50 ≤ 150 ms (300 items)" in verdicts
+    assert "range 15 min, plan=scan: first page p50 ≤ 1000 ms (600 items)" in verdicts
+    assert "| range 1 h, plan=fanout | 600 |" in stdout
 
 
 def test_status_page_renders_with_its_pitr_panel(quick: tuple[dict, str]) -> None:

@@ -267,6 +267,37 @@ def test_detail_links_to_the_same_and_neighbouring_seconds(client, table):
     assert marked_link(page, "second-after") == "/events?timestamp=2024-01-01T00:00:01Z"
 
 
+def test_row_links_are_the_events_own_urls_and_the_list_states_its_way_back_once(client, table):
+    seed(table, 30)
+    second = link(client.get("/events?limit=10").get_data(as_text=True), "next")
+    assert second and "cursor=" in second
+    page = client.get(second).get_data(as_text=True)
+    hrefs = [html.unescape(h) for h in re.findall(r'<td class="id trunc"><a href="([^"]*)"', page)]
+    assert hrefs == [f"/events/{quote(event_id, safe='')}" for event_id in row_ids(page)]
+    # The way back (this page's URL, cursor and all) is written once for the whole table, not once per row.
+    backs = re.findall(r'<section id="events"[^>]*\sdata-back="([^"]*)"', page)
+    assert [html.unescape(back) for back in backs] == [second]
+    # This page's own cursor: in data-cursor and data-back, in no row (the pager links carry other cursors).
+    cursor = re.search(r"cursor=([^&]+)", second)
+    assert cursor and page.count(cursor.group(1)) == 2
+
+
+def test_detail_back_link_returns_to_the_list_named_by_the_referer(client, table):
+    table.events.put_new({"event_id": "b1", "timestamp": "2024-01-01T00:00:00Z"})
+
+    def back_from(referer: str, path: str = "/events/b1") -> str | None:
+        return marked_link(client.get(path, headers={"Referer": referer}).get_data(as_text=True), "back")
+
+    assert back_from("http://localhost/events?limit=5&cursor=abc") == "/events?limit=5&cursor=abc"
+    assert back_from("http://localhost/events") == "/events"
+    # Only a list page of this dashboard is a way back: not another site, nor another page of this one.
+    assert back_from("https://evil.example/events?limit=5") == "/events"
+    assert back_from("http://localhost/events/b2?back=/events%3Flimit%3D5") == "/events"
+    assert back_from("http://localhost/status") == "/events"
+    # A back= the link was given wins over the Referer.
+    assert back_from("http://localhost/events?limit=5", "/events/b1?back=/events%3Flimit%3D7") == "/events?limit=7"
+
+
 def test_detail_back_link_only_returns_to_this_apps_lists(client, table):
     table.events.put_new({"event_id": "b1", "timestamp": "2024-01-01T00:00:00Z"})
     page = client.get("/events/b1?back=/events%3Flimit%3D5%26cursor%3Dabc").get_data(as_text=True)

@@ -70,6 +70,14 @@ class Event:
     def get(self, name: str) -> Any:
         return self.values.get(name)
 
+    def values_of(self, names: Iterable[str]) -> dict[str, Any]:
+        """Only these attributes as Python values (absent ones left out), exactly as `values` gives them: a list
+        shows a few columns, and converting every attribute of every item would cost more than the rest."""
+        item = self.item
+        # A string needs no conversion: the common case is read straight from its wire value.
+        return {name: typed["S"] if "S" in typed else _DESERIALIZER.deserialize(typed)
+                for name in names if (typed := item.get(name)) is not None}
+
 
 @dataclass(frozen=True, order=True)
 class Keyset:

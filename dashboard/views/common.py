@@ -1,6 +1,7 @@
 """What every view shares: table, cursors, read budget, event-id URLs, read-only guard, page-or-fragment rendering."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -8,11 +9,12 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, render_template, request, url_for
 from werkzeug.routing import BaseConverter
 
-from .. import listing
+from .. import listing, rows
 from ..config import Settings
 from ..cursors import Cursors
 from ..store import RETRY_AFTER_SECONDS, ReadBudget, Table
 from ..store.metrics import DEFAULT_WINDOW, WINDOWS, Window
+from ..store.records import Event
 
 # gunicorn's limit_request_line is 8190: every link the app makes stays under it with "GET " and " HTTP/1.1".
 MAX_LINK_LENGTH = 8000
@@ -40,6 +42,25 @@ def detail_url(event_id: str, back: str | None) -> str:
             return with_back
     plain: str = url_for("events.show_event", event_id=event_id)
     return plain
+
+
+# Stands for an event id in the one url_for a list page makes for all its rows; quote() leaves it as it is.
+_ANY_ID = "EVENT-ID"
+
+
+def detail_links() -> Callable[[str], str]:
+    """Makes each event's page URL, exactly as url_for would, from one url_for call per page (a list has 100 rows).
+
+    The links carry no way back: that is the list's URL, up to kilobytes deep in the table, and it is added
+    once per click (static/app.js, from the table's data-back) or read from the Referer (show_event).
+    """
+    before, _, after = url_for("events.show_event", event_id=_ANY_ID).rpartition(_ANY_ID)
+    return lambda event_id: before + quote(event_id, safe="") + after
+
+
+def event_rows(events: Iterable[Event]) -> list[rows.Row]:
+    """The rows of the events table, each formatted once (the template only places them)."""
+    return rows.list_rows(events, detail_links(), datetime.now(UTC))
 
 
 def table() -> Table:

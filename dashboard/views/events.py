@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -23,6 +24,20 @@ def _safe_back(target: str | None) -> str | None:
     if target and target.startswith("/events") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+def _referring_list() -> str | None:
+    """The list page this event was opened from, as the browser names it (Referrer-Policy: same-origin).
+
+    A row's link carries no way back (the list's URL is up to kilobytes long deep in the table, once per row):
+    with JavaScript the link opened gets `back=` (static/app.js), without it the Referer is the way back.
+    """
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.path != url_for("events.list_events"):
+        return None
+    # In the form `back=` takes: the path within this app, as request.full_path gives it.
+    path = referrer.path[len(request.script_root):]
+    return f"{path}?{referrer.query}" if referrer.query else path
 
 
 @bp.get("/")
@@ -72,7 +87,7 @@ def show_event(event_id: str) -> str:
         search_timestamp=times.format_stored(moment) if moment else None,
         neighbours=times.neighbours(times.format_stored(moment)) if moment else None,
         around=[(minutes, times.around(times.format_stored(moment), minutes)) for minutes in (1, 5)] if moment else [],
-        back=_safe_back(request.args.get("back")),
+        back=_safe_back(request.args.get("back") or _referring_list()),
     )
 
 
