@@ -7,8 +7,10 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from . import envconfig
 
 DEFAULT_TABLE = "devops-studio-dev-events"
 # The region a DynamoDB stand-in is asked in when nothing names one (moto keeps tables per region).
@@ -28,6 +30,14 @@ CANONICAL_CHOICES = ("auto", "yes", "no")
 
 class ConfigError(ValueError):
     """The environment does not describe a dashboard that can start."""
+
+
+def check_table_name(table_name: str, name: str) -> None:
+    if not _TABLE_NAME.match(table_name):
+        raise ConfigError(
+            f"{name} {table_name!r} is not a DynamoDB table name "
+            "(3-255 characters: letters, digits, '_', '-', '.')"
+        )
 
 
 def _flag(env: Mapping[str, Any], name: str) -> bool:
@@ -153,6 +163,8 @@ class Settings:
     # CloudWatch (the status page's metrics) is asked the same way: its own variable, else the stand-in.
     cloudwatch_endpoint: str | None = None
     region: str | None = None
+    # An AWS profile of its own (an environment's `profile`); None: boto3's own chain (AWS_PROFILE included).
+    profile: str | None = None
     connect_timeout: float = 3.0
     read_timeout: float = 5.0
     max_attempts: int = 3
@@ -166,18 +178,16 @@ class Settings:
     read_budget_rcu: float = 2000.0
     # One deadline per request over all its DynamoDB calls and their retries (store/deadline.py).
     deadline_seconds: float = 4.0
+    # DASHBOARD_CONFIG or PROJECT + ENVIRONMENTS (envconfig.py); () serves EVENTS_TABLE at today's URLs.
+    environments: tuple[envconfig.Environment, ...] = ()
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any], local: bool = False) -> Settings:
         table_name = str(env.get("EVENTS_TABLE") or DEFAULT_TABLE).strip()
-        if not _TABLE_NAME.match(table_name):
-            raise ConfigError(
-                f"EVENTS_TABLE {table_name!r} is not a DynamoDB table name "
-                "(3-255 characters: letters, digits, '_', '-', '.')"
-            )
+        check_table_name(table_name, "EVENTS_TABLE")
         secret_key = _secret_key(env, local)
         auth_mode, users, auth_header = _auth(env, local)
-        return cls(
+        settings = cls(
             table_name=table_name,
             secret_key=secret_key,
             read_only=_flag(env, "DASHBOARD_READ_ONLY"),
@@ -201,6 +211,7 @@ class Settings:
             read_budget_rcu=_bounded(env, "READ_BUDGET_RCU", 2000.0, float, 0.5, 1_000_000, "a number of RCUs"),
             deadline_seconds=_seconds(env, "DASHBOARD_DEADLINE_SECONDS", 4.0),
         )
+        return replace(settings, environments=envconfig.parse(env, settings))
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None, local: bool = False) -> Settings:

@@ -25,6 +25,7 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .events import EventStore
+from .identity import TableIdentity
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span, TableStatus
 from .status import StatusReader
@@ -32,8 +33,8 @@ from .status import StatusReader
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "DeadlineExceeded",
     "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
-    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled",
-    "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
+    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
+    "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
 
 
@@ -46,6 +47,8 @@ class Table:
     events: EventStore
     status: StatusReader
     ranges: RangeReader
+    # Its account and region, learnt from the ARN that any DescribeTable of the table returns.
+    identity: TableIdentity
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -54,4 +57,4 @@ class Table:
     @classmethod
     def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto") -> Table:
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name),
-                   RangeReader(clients.dynamodb, name, timestamps_canonical))
+                   RangeReader(clients.dynamodb, name, timestamps_canonical), TableIdentity(clients.dynamodb, name))

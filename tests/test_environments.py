@@ -1,0 +1,225 @@
+"""Several environments in one dashboard: configuration, URLs, isolation at the wire, cursors, health, the switcher."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboard import ConfigError, create_app
+from dashboard.config import Settings
+from dashboard.store import Table
+from tests.conftest import SECRET, admin, moto_server, put_items, settings_for, unique_table
+from tests.pages import link
+
+NAMES = ("dev", "staging", "prod")
+SECOND = "2024-01-01T00:00:00Z"
+
+
+def settings_with(**values: str) -> Settings:
+    return Settings.from_env({"SECRET_KEY": SECRET, "DASHBOARD_AUTH": "off", **values})
+
+
+def write_config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "dashboard.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def environments_toml(tables: dict[str, tuple[str, str]], **extra: dict[str, object]) -> str:
+    """[environments.NAME] for each (table, endpoint), in order, with any extra keys per environment."""
+    blocks = []
+    for name, (table, endpoint) in tables.items():
+        lines = [f"[environments.{name}]", f'table = "{table}"', f'endpoint = "{endpoint}"']
+        lines += [f"{key} = {str(value).lower() if isinstance(value, bool) else repr(value)}"
+                  for key, value in extra.get(name, {}).items()]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def make_table(endpoint: str, prefix: str, count: int = 30) -> str:
+    name = unique_table()
+    table = Table.open(settings_for(name, endpoint))
+    admin(table).create_table(point_in_time_recovery=False)
+    put_items(table, ({"event_id": f"{prefix}-{n:04}", "timestamp": SECOND, "event_type": "test",
+                       "source": f"{prefix}-bucket", "key": f"in/{n}.txt"} for n in range(count)))
+    return name
+
+
+@pytest.fixture(scope="module")
+def second_endpoint() -> Iterator[str]:
+    """A second DynamoDB (moto server in its own process): prod lives there, and a test stops it."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def three_tables(moto_endpoint: str, second_endpoint: str) -> dict[str, tuple[str, str]]:
+    """dev and staging on one endpoint, prod on the other; each table's ids start with its environment's name."""
+    return {"dev": (make_table(moto_endpoint, "dev"), moto_endpoint),
+            "staging": (make_table(moto_endpoint, "staging"), moto_endpoint),
+            "prod": (make_table(second_endpoint, "prod"), second_endpoint)}
+
+
+def three_environments(tmp_path: Path, tables: dict[str, tuple[str, str]], **extra: Any):
+    config = write_config(tmp_path, environments_toml(tables, **{"prod": {"production": True}, **extra}))
+    app = create_app(settings_with(DASHBOARD_CONFIG=config, DASHBOARD_DEADLINE_SECONDS="2",
+                                   DYNAMODB_MAX_ATTEMPTS="1"))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def app3(tmp_path: Path, three_tables: dict[str, tuple[str, str]]):
+    return three_environments(tmp_path, three_tables)
+
+
+def tables_asked(app) -> dict[str, list[str]]:
+    """Per environment, the TableName of every DynamoDB call its clients make from now on, as botocore sends it."""
+    seen: dict[str, list[str]] = {}
+    found = app.extensions["environments"]
+    for environment in found.all:
+        calls = seen.setdefault(environment.name, [])
+        found.table(environment).clients.dynamodb.meta.events.register(
+            "provide-client-params.dynamodb.*",
+            lambda params, calls=calls, **_: calls.append(params.get("TableName", "?")))
+    return seen
+
+
+# ------------------------------------------------------------------------------------------- configuration
+
+
+def test_config_file_gives_environments_in_order_with_their_own_table_region_and_endpoint(tmp_path):
+    config = write_config(tmp_path, """
+[environments.dev]
+table = "devops-studio-dev-events"
+region = "eu-west-1"
+endpoint = "http://127.0.0.1:8000"
+[environments.prod]
+table = "devops-studio-prod-events"
+profile = "ops-prod"
+production = true
+""")
+    settings = settings_with(DASHBOARD_CONFIG=config)
+    dev, prod = settings.environments
+    assert (dev.name, dev.settings.table_name, dev.settings.region, dev.settings.dynamodb_endpoint) == (
+        "dev", "devops-studio-dev-events", "eu-west-1", "http://127.0.0.1:8000")
+    assert (prod.name, prod.settings.table_name, prod.settings.profile, prod.production) == (
+        "prod", "devops-studio-prod-events", "ops-prod", True)
+    assert not dev.locked and prod.locked and prod.settings.read_only and not dev.settings.read_only
+
+
+def test_project_and_environments_follow_the_naming_pattern_and_mark_prod(tmp_path):
+    settings = settings_with(PROJECT="devops-studio", ENVIRONMENTS="dev, staging,prod")
+    assert [(env.name, env.settings.table_name, env.production) for env in settings.environments] == [
+        ("dev", "devops-studio-dev-events", False), ("staging", "devops-studio-staging-events", False),
+        ("prod", "devops-studio-prod-events", True)]
+
+
+def test_without_environments_the_single_table_is_served_at_todays_urls(client):
+    assert client.get("/events").status_code == 200
+    assert client.get("/").headers["Location"].endswith("/events")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[environments.dev\ntable = 'x'", "not valid TOML"),
+    ("[environments.dev]\ntable = 'a-dev-events'\ncolour = 'red'\n", "environments.dev.colour is not a known key"),
+    ("[environments.dev]\nregion = 'eu-west-1'\n", "environments.dev.table is missing"),
+    ("[environments.Dev]\ntable = 'a-dev-events'\n", "cannot be a URL segment"),
+    ("[environments.static]\ntable = 'a-dev-events'\n", "is a path the dashboard serves itself"),
+    ("[environments.dev]\ntable = 'a dev'\n", "environments.dev.table 'a dev' is not a DynamoDB table name"),
+    ("[environments.dev]\ntable = 'a-dev-events'\nproduction = 'yes'\n", "environments.dev.production must be true"),
+    ("[environments.dev]\ntable = 'a-dev-events'\n[environments.dev]\ntable = 'b'\n", "not valid TOML"),
+    ("title = 'ops'\n", "title is not a known key"),
+    ("", "environments is missing"),
+])
+def test_a_bad_configuration_file_stops_the_app_naming_the_file_and_the_key(tmp_path, text, message):
+    config = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        create_app(settings_with(DASHBOARD_CONFIG=config))
+    assert message in str(raised.value) and config in str(raised.value)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"DASHBOARD_CONFIG": "/nonexistent/dashboard.toml"}, "DASHBOARD_CONFIG /nonexistent/dashboard.toml: cannot be"),
+    ({"PROJECT": "devops-studio", "ENVIRONMENTS": "dev,dev"}, "'dev' is listed twice"),
+    ({"PROJECT": "devops-studio"}, "PROJECT and ENVIRONMENTS go together"),
+    ({"ENVIRONMENTS": "dev,Prod", "PROJECT": "x"}, "'Prod' cannot be a URL segment"),
+    ({"ENVIRONMENTS": "dev", "PROJECT": "x", "DASHBOARD_CONFIG": "a.toml"}, "not both"),
+])
+def test_bad_environment_variables_stop_the_app_with_their_message(values, message):
+    with pytest.raises(ConfigError, match=message):
+        settings_with(**values)
+
+
+# ------------------------------------------------------------------------------------------- URLs and isolation
+
+
+def test_root_goes_to_the_first_environment_and_an_unknown_one_is_a_404(app3):
+    client = app3.test_client()
+    assert client.get("/").headers["Location"].endswith("/dev/events")
+    unknown = client.get("/qa/events")
+    assert unknown.status_code == 404 and "dev, staging, prod" in unknown.get_data(as_text=True)
+    assert client.get("/events").status_code == 404
+
+
+def test_links_of_each_environment_stay_in_it(app3):
+    client = app3.test_client()
+    page = client.get("/staging/events?limit=10").get_data(as_text=True)
+    assert (link(page, "next") or "").startswith("/staging/events?")
+    detail = client.get("/staging/events/staging-0001?back=/events?limit%3D10").get_data(as_text=True)
+    assert 'href="/staging/events?limit=10" data-back' in detail
+
+
+@pytest.mark.parametrize("name", NAMES[:2])
+def test_every_page_of_an_environment_reads_only_its_own_table(app3, three_tables, name):
+    asked = tables_asked(app3)
+    client = app3.test_client()
+    pages = [f"/{name}/events", f"/{name}/events?timestamp={SECOND}", f"/{name}/events?event_type=test",
+             f"/{name}/events/{name}-0003", f"/{name}/status", f"/{name}/api/events", f"/{name}/api/events/{name}-0003",
+             f"/{name}/api/status", f"/{name}/events/new?copy={name}-0003", f"/{name}/healthz"]
+    for path in pages:
+        assert client.get(path).status_code == 200, path
+    own_table = three_tables[name][0]
+    assert asked[name] and set(asked[name]) == {own_table}
+    assert all(not calls for other, calls in asked.items() if other != name), asked
+
+
+def test_a_cursor_from_one_environment_is_a_400_in_another(app3):
+    client = app3.test_client()
+    cursor = client.get("/dev/api/events?limit=5").get_json()["next_cursor"]
+    assert client.get(f"/dev/api/events?limit=5&cursor={cursor}").status_code == 200
+    refused = client.get(f"/staging/api/events?limit=5&cursor={cursor}")
+    assert refused.status_code == 400 and "another environment" in refused.get_json()["message"]
+
+
+def test_a_stopped_endpoint_answers_its_own_503_while_the_others_answer(tmp_path, moto_endpoint):
+    with moto_server() as doomed:
+        tables = {"dev": (make_table(moto_endpoint, "dev", 3), moto_endpoint),
+                  "staging": (make_table(moto_endpoint, "staging", 3), moto_endpoint),
+                  "prod": (make_table(doomed, "prod", 3), doomed)}
+        app = three_environments(tmp_path, tables)
+        client = app.test_client()
+        assert client.get("/prod/events").status_code == 200
+    # The prod endpoint is gone now.
+    for _ in range(2):
+        assert client.get("/prod/events").status_code == 503
+        assert client.get("/prod/healthz").status_code == 503
+        assert client.get("/dev/events").status_code == 200
+        assert client.get("/staging/api/events").status_code == 200
+    assert client.get("/healthz?env=prod").status_code == 503
+    assert client.get("/healthz?env=dev").status_code == 200
+    overall = client.get("/healthz")
+    assert overall.status_code == 200 and overall.get_json() == {
+        "status": "degraded", "environments": {"dev": "ok", "staging": "ok", "prod": "unavailable"}}
+    assert client.get("/healthz?env=qa").status_code == 404
+
+
+def test_each_environment_has_clients_of_its_own_built_on_first_use(app3):
+    found = app3.extensions["environments"]
+    assert all(found.built(environment) is None for environment in found.all)
+    app3.test_client().get("/staging/api/events")
+    assert [found.built(environment) is not None for environment in found.all] == [False, True, False]
+    dev, staging = found.table(found.by_name["dev"]), found.built(found.by_name["staging"])
+    assert dev.clients.dynamodb is not staging.clients.dynamodb
