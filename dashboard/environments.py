@@ -129,12 +129,18 @@ def _outside_any() -> Response | None:
 
 
 def identity() -> dict[str, Any]:
-    """What the header and title say about where the page reads: name, table, region, account, production."""
-    environment = current()
-    table = environments().built(environment)
+    """What the header and title say about where the page reads: name, table, region, account, production.
+
+    A page outside every environment (a 404 for an unknown one) names none.
+    """
+    found = environments()
+    inside = not found.named or bool(request.environ.get(ENVIRONMENT_KEY))
+    environment = found.here()
+    table = found.built(environment)
     region = environment.settings.region or (table.identity.region if table else None)
-    return {"environment": environment, "environments": environments(), "switch_url": switch_url,
-            "env_region": region, "env_account": table.identity.account if table else None}
+    return {"environment": environment if inside else None, "environments": found, "switch_url": switch_url,
+            "env_base": request.environ.get(_BASE_KEY, ""), "env_region": region,
+            "env_account": table.identity.account if table else None}
 
 
 def write_lock_message(environment: Environment) -> str:

@@ -1,17 +1,21 @@
 """Several environments in one dashboard: configuration, URLs, isolation at the wire, cursors, health, the switcher."""
 from __future__ import annotations
 
+import html
+import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from dashboard import ConfigError, create_app
 from dashboard.config import Settings
 from dashboard.store import Table
-from tests.conftest import SECRET, admin, moto_server, put_items, settings_for, unique_table
-from tests.pages import link
+from tests.conftest import SECRET, admin, csrf_field, moto_server, put_items, settings_for, unique_table
+from tests.pages import error_message, fact, link
 
 NAMES = ("dev", "staging", "prod")
 SECOND = "2024-01-01T00:00:00Z"
@@ -223,3 +227,93 @@ def test_each_environment_has_clients_of_its_own_built_on_first_use(app3):
     assert [found.built(environment) is not None for environment in found.all] == [False, True, False]
     dev, staging = found.table(found.by_name["dev"]), found.built(found.by_name["staging"])
     assert dev.clients.dynamodb is not staging.clients.dynamodb
+
+
+# ------------------------------------------------------------------------------------------- header, lock, confirm
+
+
+def switcher(page: str) -> dict[str, str]:
+    """The switcher's links: environment name -> href."""
+    return {name: html.unescape(href) for href, name in
+            re.findall(r'<a href="([^"]*)" data-env-link="([^"]+)"', page)}
+
+
+def test_the_switcher_keeps_search_range_and_filters_and_drops_the_cursor(app3):
+    client = app3.test_client()
+    query = "from=2024-01-01T00:00:00Z&to=2024-01-01T00:00:01Z&event_type=test&limit=5"
+    first = client.get(f"/dev/events?{query}").get_data(as_text=True)
+    following = link(first, "next")
+    assert following and "cursor=" in following
+    page = client.get(following).get_data(as_text=True)
+    links = switcher(page)
+    assert list(links) == list(NAMES)
+    for name, href in links.items():
+        path, _, kept = href.partition("?")
+        assert path == f"/{name}/events" and parse_qs(kept) == parse_qs(query), href
+    detail = switcher(client.get("/dev/events/dev-0002?back=/events").get_data(as_text=True))
+    assert detail["prod"] == "/prod/events/dev-0002"
+
+
+def test_identity_is_in_the_header_and_the_title(app3, three_tables):
+    client = app3.test_client()
+    page = client.get("/staging/events").get_data(as_text=True)
+    assert fact(page, "env-name") == "staging" and fact(page, "env-table") == three_tables["staging"][0]
+    assert fact(page, "env-region") == "us-east-1" and fact(page, "env-account") == "123456789012"
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title
+    title = title.group(1)
+    assert "staging (123456789012 us-east-1)" in title and three_tables["staging"][0] in title
+    assert "PRODUCTION" not in title and "data-production" not in page and "favicon.svg" in page
+
+
+def test_a_production_environment_has_a_red_band_and_favicon_on_every_page(app3):
+    client = app3.test_client()
+    for path in ("/prod/events", "/prod/status", "/prod/events/prod-0001", "/prod/events/missing"):
+        page = client.get(path).get_data(as_text=True)
+        assert "data-production" in page and "favicon-production.svg" in page, path
+        assert "<title>" in page and "PRODUCTION prod" in page, path
+    assert "data-production" not in client.get("/dev/events").get_data(as_text=True)
+
+
+def test_a_post_in_a_locked_production_environment_is_a_403_and_writes_nothing(app3):
+    client = app3.test_client()
+    token = csrf_field(client.get("/dev/events/new").get_data(as_text=True))
+    page = client.get("/prod/events").get_data(as_text=True)
+    assert "Insert test event" not in page and "read-only" in page
+    assert client.get("/prod/events/new").status_code == 403
+    refused = client.post("/prod/events", data={"csrf_token": token, "event_id": "written-in-prod",
+                                                "event_type": "test", "timestamp": SECOND})
+    assert refused.status_code == 403 and "Writes are off in the production environment prod" in error_message(
+        refused.get_data(as_text=True))
+    assert client.get("/prod/api/events/written-in-prod").status_code == 404
+    assert "data-insert-copy" not in client.get("/prod/events/prod-0001").get_data(as_text=True)
+
+
+def test_a_production_environment_that_allows_writes_asks_to_type_its_name(tmp_path, three_tables):
+    app = three_environments(tmp_path, three_tables, prod={"production": True, "writes": True})
+    client = app.test_client()
+    form = client.get("/prod/events/new").get_data(as_text=True)
+    assert 'name="confirm_environment"' in form and "Type prod to insert into production" in form
+    token = csrf_field(form)
+    event_id = f"confirmed-{uuid.uuid4().hex[:8]}"
+    fields = {"csrf_token": token, "event_id": event_id, "event_type": "test", "timestamp": SECOND}
+    for typed in ("", "dev", "Prod"):
+        wrong = client.post("/prod/events", data={**fields, "confirm_environment": typed})
+        page = wrong.get_data(as_text=True)
+        assert wrong.status_code == 422 and 'id="confirm_environment-error"' in page, typed
+        assert 'data-field="confirm_environment"' in page and "type prod" in page
+        assert client.get(f"/prod/api/events/{event_id}").status_code == 404
+    written = client.post("/prod/events", data={**fields, "confirm_environment": "prod"})
+    assert written.status_code == 303 and written.headers["Location"] == f"/prod/events/{event_id}"
+    assert client.get(f"/prod/api/events/{event_id}").get_json()["event_id"] == event_id
+
+
+def test_a_non_production_environment_writes_without_confirmation(app3):
+    client = app3.test_client()
+    form = client.get("/dev/events/new").get_data(as_text=True)
+    assert "confirm_environment" not in form
+    event_id = f"dev-written-{uuid.uuid4().hex[:8]}"
+    written = client.post("/dev/events", data={"csrf_token": csrf_field(form), "event_id": event_id,
+                                               "event_type": "test", "timestamp": SECOND})
+    assert written.status_code == 303 and written.headers["Location"] == f"/dev/events/{event_id}"
+    assert client.get(f"/staging/api/events/{event_id}").status_code == 404
