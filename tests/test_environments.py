@@ -259,9 +259,9 @@ def test_identity_is_in_the_header_and_the_title(app3, three_tables):
     page = client.get("/staging/events").get_data(as_text=True)
     assert fact(page, "env-name") == "staging" and fact(page, "env-table") == three_tables["staging"][0]
     assert fact(page, "env-region") == "us-east-1" and fact(page, "env-account") == "123456789012"
-    title = re.search(r"<title>(.*?)</title>", page, re.S)
-    assert title
-    title = title.group(1)
+    found = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert found
+    title = found.group(1)
     assert "staging (123456789012 us-east-1)" in title and three_tables["staging"][0] in title
     assert "PRODUCTION" not in title and "data-production" not in page and "favicon.svg" in page
 
