@@ -16,6 +16,7 @@ from flask import Flask, abort, current_app, has_request_context, redirect, requ
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 
+from . import console
 from .config import ConfigError, Settings
 from .cursors import Cursors
 from .envconfig import Environment
@@ -139,6 +140,7 @@ def identity() -> dict[str, Any]:
     table = found.built(environment)
     region = environment.settings.region or (table.identity.region if table else None)
     return {"environment": environment if inside else None, "environments": found, "switch_url": switch_url,
+            "console": console,
             "env_base": request.environ.get(_BASE_KEY, ""), "env_region": region,
             "env_account": table.identity.account if table else None}
 
