@@ -38,7 +38,8 @@ def environments_url(moto_endpoint, tmp_path_factory):
                       + ("production = true\n" if name == "prod" else ""))
     config = tmp_path_factory.mktemp("environments") / "dashboard.toml"
     config.write_text("\n".join(blocks))
-    app = create_app(Settings.from_env({"SECRET_KEY": SECRET, "DASHBOARD_AUTH": "off", "DASHBOARD_CONFIG": str(config)}))
+    app = create_app(Settings.from_env({"SECRET_KEY": SECRET, "DASHBOARD_AUTH": "off",
+                                        "DASHBOARD_CONFIG": str(config)}))
     server = LiveServer(app).start()
     yield server.url
     server.stop()
