@@ -36,9 +36,8 @@ class Environment:
     """One table the dashboard serves, under /<name>/...; the single table of EVENTS_TABLE has the name ""."""
 
     name: str
-    # Its table, region, profile and endpoints, and read_only when writes are off here.
-    settings: Settings
-    production: bool = False
+    settings: Settings  # its table, region, profile and endpoints; read_only where writes are off
+    production: bool = False  # a red band and favicon; writes off unless `writes = true`
     writes: bool = True
 
     @property
