@@ -320,3 +320,17 @@ def test_a_non_production_environment_writes_without_confirmation(app3):
                                                "event_type": "test", "timestamp": SECOND})
     assert written.status_code == 303 and written.headers["Location"] == f"/dev/events/{event_id}"
     assert client.get(f"/staging/api/events/{event_id}").status_code == 404
+
+
+def test_flask_commands_choose_an_environment_with_env(moto_endpoint):
+    project = f"p{uuid.uuid4().hex[:10]}"
+    app = create_app(settings_with(PROJECT=project, ENVIRONMENTS="dev,prod", AWS_ENDPOINT_URL_DYNAMODB=moto_endpoint))
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["create-table", "--no-pitr", "--env", "prod"])
+    assert created.exit_code == 0 and f"Created table {project}-prod-events" in created.output
+    seeded = runner.invoke(args=["seed-demo", "--count", "5", "--env", "prod"])
+    assert seeded.exit_code == 0 and f"Wrote 5 demo events to {project}-prod-events" in seeded.output
+    unknown = runner.invoke(args=["create-table", "--env", "qa"])
+    assert unknown.exit_code == 2 and "no environment 'qa': choose one of dev, prod" in unknown.output
+    first = runner.invoke(args=["create-table", "--no-pitr"])
+    assert first.exit_code == 0 and f"Created table {project}-dev-events" in first.output
