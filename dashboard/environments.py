@@ -157,10 +157,11 @@ def mount(app: Flask, found: Environments) -> None:
     """Mount the environments before any proxy fix wraps the app (which must see the request first)."""
     app.extensions["environments"] = found
     if found.named:
-        app.extensions["events_table"] = LocalProxy(current_table)
-        app.extensions["events_cursors"] = LocalProxy(lambda: found.cursors(current()))
-        # Code that reads SETTINGS reads the settings of the request's environment (its table, its lock).
-        app.config["SETTINGS"] = LocalProxy(lambda: current().settings)
+        # Code that reads these reads the request's environment (its table, its cursors, its settings and lock);
+        # outside a request (the CLI, a test), the first one.
+        app.extensions["events_table"] = LocalProxy(lambda: found.table(found.here()))
+        app.extensions["events_cursors"] = LocalProxy(lambda: found.cursors(found.here()))
+        app.config["SETTINGS"] = LocalProxy(lambda: found.here().settings)
         app.wsgi_app = found.mount(app.wsgi_app)  # type: ignore[method-assign]
     else:
         app.extensions["events_table"] = found.table(found.first)

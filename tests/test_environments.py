@@ -334,3 +334,12 @@ def test_flask_commands_choose_an_environment_with_env(moto_endpoint):
     assert unknown.exit_code == 2 and "no environment 'qa': choose one of dev, prod" in unknown.output
     first = runner.invoke(args=["create-table", "--no-pitr"])
     assert first.exit_code == 0 and f"Created table {project}-dev-events" in first.output
+
+
+def test_shared_lookups_answer_for_the_requests_environment_and_the_first_outside_one(app3, three_tables):
+    assert app3.config["SETTINGS"].table_name == three_tables["dev"][0]
+    assert app3.extensions["events_table"].name == three_tables["dev"][0]
+    with app3.test_request_context("/prod/events", environ_base={"dashboard.environment": "prod"}):
+        assert app3.config["SETTINGS"].table_name == three_tables["prod"][0]
+        assert app3.extensions["events_table"].name == three_tables["prod"][0]
+        assert app3.config["SETTINGS"].read_only and app3.extensions["events_cursors"].environment == "prod"
