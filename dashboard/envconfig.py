@@ -107,7 +107,17 @@ def _from_file(base: Settings, path: str) -> tuple[Environment, ...]:
     environments = data.get("environments")
     if not isinstance(environments, dict) or not environments:
         raise _config_error(f"{path}: environments is missing: add one [environments.NAME] table per environment")
-    return tuple(_from_table(base, path, name, values) for name, values in environments.items())
+    found = tuple(_from_table(base, path, name, values) for name, values in environments.items())
+    seen: dict[tuple[str | None, ...], str] = {}
+    for environment in found:
+        where = environment.settings
+        place = (where.table_name, where.region, where.dynamodb_endpoint, where.profile)
+        if place in seen:
+            # A copied block that still names the other environment's table: never two names for one table.
+            raise _config_error(f"{path}: environments.{environment.name}.table names the same table as "
+                                f"environments.{seen[place]} (same region, endpoint and profile)")
+        seen[place] = environment.name
+    return found
 
 
 def _from_pattern(base: Settings, project: str, names: str) -> tuple[Environment, ...]:

@@ -136,6 +136,8 @@ def test_without_environments_the_single_table_is_served_at_todays_urls(client):
     ("[environments.dev]\ntable = 'a-dev-events'\nproduction = 'yes'\n", "environments.dev.production must be true"),
     ("[environments.dev]\ntable = 'a-dev-events'\n[environments.dev]\ntable = 'b'\n", "not valid TOML"),
     ("title = 'ops'\n", "title is not a known key"),
+    ("[environments.staging]\ntable = 'a-events'\n[environments.prod]\ntable = 'a-events'\n",
+     "environments.prod.table names the same table as environments.staging"),
     ("", "environments is missing"),
 ])
 def test_a_bad_configuration_file_stops_the_app_naming_the_file_and_the_key(tmp_path, text, message):
@@ -221,6 +223,15 @@ def test_a_stopped_endpoint_answers_its_own_503_while_the_others_answer(tmp_path
     assert overall.status_code == 200 and overall.get_json() == {
         "status": "degraded", "environments": {"dev": "ok", "staging": "ok", "prod": "unavailable"}}
     assert client.get("/healthz?env=qa").status_code == 404
+
+
+def test_an_environment_whose_profile_is_missing_answers_its_own_503(tmp_path, three_tables):
+    config = write_config(tmp_path, environments_toml(three_tables, staging={"profile": "no-such-profile"}))
+    client = create_app(settings_with(DASHBOARD_CONFIG=config)).test_client()
+    failed = client.get("/staging/api/events")
+    assert failed.status_code == 503 and "no-such-profile" in failed.get_json()["message"]
+    assert client.get("/dev/api/events").status_code == 200 and client.get("/prod/api/events").status_code == 200
+    assert client.get("/healthz").get_json()["environments"] == {"dev": "ok", "staging": "unavailable", "prod": "ok"}
 
 
 def test_each_environment_has_clients_of_its_own_built_on_first_use(app3):
