@@ -68,8 +68,7 @@ def three_tables(moto_endpoint: str, second_endpoint: str) -> dict[str, tuple[st
 
 def three_environments(tmp_path: Path, tables: dict[str, tuple[str, str]], **extra: Any):
     config = write_config(tmp_path, environments_toml(tables, **{"prod": {"production": True}, **extra}))
-    app = create_app(settings_with(DASHBOARD_CONFIG=config, DASHBOARD_DEADLINE_SECONDS="2",
-                                   DYNAMODB_MAX_ATTEMPTS="1"))
+    app = create_app(settings_with(DASHBOARD_CONFIG=config))
     app.config["TESTING"] = True
     return app
 
@@ -270,7 +269,9 @@ def test_the_switcher_keeps_search_range_and_filters_and_drops_the_cursor(app3):
 
 def test_identity_is_in_the_header_and_the_title(app3, three_tables):
     client = app3.test_client()
-    page = client.get("/staging/events").get_data(as_text=True)
+    response = client.get("/staging/events")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     assert fact(page, "env-name") == "staging" and fact(page, "env-table") == three_tables["staging"][0]
     assert fact(page, "env-region") == "us-east-1" and fact(page, "env-account") == "123456789012"
     found = re.search(r"<title>(.*?)</title>", page, re.S)
