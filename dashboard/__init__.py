@@ -10,9 +10,9 @@ from flask import Flask, Response, g, request
 from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
-from . import audit, auth, health, posted, present
+from . import audit, auth, environments, health, posted, present
 from .config import ConfigError, Settings
-from .cursors import Cursors
+from .environments import Environments
 from .store import Table, deadline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,18 +63,17 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
 
-    from .views.common import EventIdConverter, detail_url, refuse_writes
+    from .views.common import EventIdConverter, detail_url
     app.url_map.converters["event_id"] = EventIdConverter
     app.jinja_env.globals["detail_url"] = detail_url
 
-    app.extensions["events_table"] = table or Table.open(settings)
-    app.extensions["events_cursors"] = Cursors(settings.secret_key)
+    # One table per environment (the first segment of the URL), or the single EVENTS_TABLE at today's URLs.
+    found = Environments(settings, table)
+    environments.mount(app, found)
     # Before anything else answers: a request id for the log, then who is asking.
     audit.register(app)
     auth.register(app, settings)
-    if settings.read_only:
-        # Registered before CSRF protection, so a write in read-only mode is a 403 whatever it carries.
-        app.before_request(refuse_writes)
+    environments.guard(app, found)
 
     @app.before_request
     def _start_deadline() -> None:
@@ -119,8 +118,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"settings": settings, "type_names": present.TYPE_NAMES, "level_labels": health.LEVEL_LABELS,
-                "current_user": audit.user_name()}
+        return {"settings": found.here().settings, "type_names": present.TYPE_NAMES,
+                "level_labels": health.LEVEL_LABELS, "current_user": audit.user_name()}
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -6,7 +6,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 log = logging.getLogger("dashboard.audit")
 # An id from the proxy in front (X-Request-Id) is kept when it is plainly an id, so logs join up.
@@ -24,8 +24,9 @@ def user_name() -> str | None:
 
 
 def insert_attempt(event_id: object, outcome: str) -> None:
-    """One line per insert attempt: who, which id, what came of it, and the request it was."""
-    log.info(json.dumps({"audit": "insert", "user": user_name(), "event_id": event_id, "outcome": outcome,
+    """One line per insert attempt: who, which id, into which table (environments), what came of it, which request."""
+    log.info(json.dumps({"audit": "insert", "user": user_name(), "event_id": event_id,
+                         "table": current_app.config["SETTINGS"].table_name, "outcome": outcome,
                          "request_id": request_id()}, ensure_ascii=False))
 
 

@@ -7,21 +7,37 @@ import click
 from flask import Flask, current_app
 
 from .demo import demo_events
+from .environments import Environments
 from .store import StoreError, Table
 from .store.admin import TableAdmin
 
 
-def _admin() -> TableAdmin:
-    table: Table = current_app.extensions["events_table"]
+def _admin(environment: str | None) -> TableAdmin:
+    """The table of `--env NAME` (with environments configured), else the first (or only) one."""
+    found: Environments = current_app.extensions["environments"]
+    if environment is not None and environment not in found.by_name:
+        raise click.BadParameter(f"no environment {environment!r}: choose one of "
+                                 f"{', '.join(name for name in found.by_name if name) or '(none configured)'}",
+                                 param_hint="--env")
+    try:
+        table: Table = found.table(found.by_name[environment] if environment else found.first)
+    except StoreError as error:
+        raise click.ClickException(error.message) from None
     return TableAdmin(table.clients, table.name)
+
+
+_ENVIRONMENT = click.option("--env", "environment", default=None,
+                            help="The environment (DASHBOARD_CONFIG, ENVIRONMENTS) whose table to use; "
+                                 "default: the first.")
 
 
 def register(app: Flask) -> None:
     @app.cli.command("create-table")
     @click.option("--pitr/--no-pitr", default=True, show_default=True, help="Turn on point-in-time recovery.")
-    def create_table(pitr: bool) -> None:
+    @_ENVIRONMENT
+    def create_table(pitr: bool, environment: str | None) -> None:
         """Create the events table (hash key event_id, GSI timestamp-index, on-demand, SSE, PITR)."""
-        admin = _admin()
+        admin = _admin(environment)
         try:
             created = admin.create_table(point_in_time_recovery=pitr)
         except StoreError as error:
@@ -41,9 +57,10 @@ def register(app: Flask) -> None:
     @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),
                   help="UTC day of the events (default: yesterday).")
     @click.option("--seed", default=7, show_default=True, help="Random seed: the same seed writes the same events.")
-    def seed_demo(count: int, day: datetime | None, seed: int) -> None:
+    @_ENVIRONMENT
+    def seed_demo(count: int, day: datetime | None, seed: int, environment: str | None) -> None:
         """Write realistic S3-style demo events (repeatable: the same seed overwrites the same ids)."""
-        admin = _admin()
+        admin = _admin(environment)
         try:
             written = admin.put_many(demo_events(count, day.date() if day else None, seed))
         except StoreError as error:

@@ -7,8 +7,10 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from . import envconfig
 
 DEFAULT_TABLE = "devops-studio-dev-events"
 # The region a DynamoDB stand-in is asked in when nothing names one (moto keeps tables per region).
@@ -30,6 +32,14 @@ _BUCKET_NAME = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 class ConfigError(ValueError):
     """The environment does not describe a dashboard that can start."""
+
+
+def check_table_name(table_name: str, name: str) -> None:
+    if not _TABLE_NAME.match(table_name):
+        raise ConfigError(
+            f"{name} {table_name!r} is not a DynamoDB table name "
+            "(3-255 characters: letters, digits, '_', '-', '.')"
+        )
 
 
 def _flag(env: Mapping[str, Any], name: str) -> bool:
@@ -170,6 +180,8 @@ class Settings:
     # CloudWatch (the status page's metrics) is asked the same way: its own variable, else the stand-in.
     cloudwatch_endpoint: str | None = None
     region: str | None = None
+    # An AWS profile of its own (an environment's `profile`); None: boto3's own chain (AWS_PROFILE included).
+    profile: str | None = None
     connect_timeout: float = 3.0
     read_timeout: float = 5.0
     max_attempts: int = 3
@@ -198,18 +210,16 @@ class Settings:
     tail_interval_seconds: float = 5.0
     tail_settle_seconds: int = 5
     tail_max_minutes: float = 10.0
+    # DASHBOARD_CONFIG or PROJECT + ENVIRONMENTS (envconfig.py); () serves EVENTS_TABLE at today's URLs.
+    environments: tuple[envconfig.Environment, ...] = ()
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any], local: bool = False) -> Settings:
         table_name = str(env.get("EVENTS_TABLE") or DEFAULT_TABLE).strip()
-        if not _TABLE_NAME.match(table_name):
-            raise ConfigError(
-                f"EVENTS_TABLE {table_name!r} is not a DynamoDB table name "
-                "(3-255 characters: letters, digits, '_', '-', '.')"
-            )
+        check_table_name(table_name, "EVENTS_TABLE")
         secret_key = _secret_key(env, local)
         auth_mode, users, auth_header = _auth(env, local)
-        return cls(
+        settings = cls(
             table_name=table_name,
             secret_key=secret_key,
             read_only=_flag(env, "DASHBOARD_READ_ONLY"),
@@ -243,6 +253,7 @@ class Settings:
             tail_settle_seconds=_bounded(env, "TAIL_SETTLE_SECONDS", 5, int, 0, 60, "a whole number of seconds"),
             tail_max_minutes=_bounded(env, "TAIL_MAX_MINUTES", 10.0, float, 0.01, 1440, "a number of minutes"),
         )
+        return replace(settings, environments=envconfig.parse(env, settings))
 
     @classmethod
     def from_env(cls, overrides: Mapping[str, Any] | None = None, local: bool = False) -> Settings:

@@ -72,10 +72,13 @@ class Position:
 
 
 class Cursors:
-    """Turns positions into URL-safe tokens and back, bound to one listing (its scope)."""
+    """Turns positions into URL-safe tokens and back, bound to one listing (its scope) of one environment."""
 
-    def __init__(self, secret_key: str):
+    def __init__(self, secret_key: str, environment: str = ""):
         self._serializer = URLSafeSerializer(secret_key, salt="events-dashboard.cursor")
+        # Keys differ from one environment's table to another's: a token never crosses over ("" is the one table
+        # of EVENTS_TABLE, whose tokens carry no environment at all).
+        self.environment = environment
 
     def encode(self, position: Position, scope: str) -> str | None:
         """The token of a position; when the trail makes it too long for a URL, the oldest pages are dropped."""
@@ -104,6 +107,8 @@ class Cursors:
             "n": position.number,
             "x": position.truncated,
         }
+        if self.environment:
+            payload["e"] = self.environment
         if position.read is not None:
             payload["r"] = position.read
         return self._serializer.dumps(payload)
@@ -119,8 +124,15 @@ class Cursors:
             raise CursorError("cursor is malformed or was tampered with: start again from the first page") from None
         except Exception:  # zlib or JSON errors inside a validly signed but unreadable token
             raise CursorError("cursor cannot be read: start again from the first page") from None
+        if self._serializer.dumps(payload) != token:
+            # base64 leaves spare bits in a token's last character: a changed one can still carry a valid
+            # signature. Only the exact token this dashboard made is accepted.
+            raise CursorError("cursor is malformed or was tampered with: start again from the first page")
         if not isinstance(payload, dict) or payload.get("v") != _VERSION:
             raise CursorError("cursor is from another version of the dashboard: start again from the first page")
+        if payload.get("e", "") != self.environment:
+            raise CursorError(f"cursor belongs to another environment ({payload.get('e') or 'none'}), not "
+                              f"{self.environment or 'this one'}: start again from the first page")
         if payload.get("s") != scope:
             raise CursorError("cursor belongs to another listing or search: start again from the first page")
         try:

@@ -77,8 +77,27 @@ class EventForm(FlaskForm):
     # The time the form was filled in with: a timestamp still equal to it was left untouched.
     timestamp_prefilled = HiddenField()
 
+    # In a production environment that allows writes (environments.py), its name typed again: kept only there.
+    confirm_environment = StringField("Type the environment's name to insert",
+                                      description="A production environment: type its name to confirm the insert.")
+
     # The fields a copy of an existing event takes over from it.
     COPIED = ("event_type", "source", "key", "event_name", "size", "content_type")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from .environments import current
+        environment = current()
+        self.environment_name = environment.name if environment.confirm_writes else None
+        if self.environment_name is None:
+            del self.confirm_environment
+        else:
+            self.confirm_environment.label.text = f"Type {self.environment_name} to insert into production"
+
+    def validate_confirm_environment(self, field: StringField) -> None:
+        if (field.data or "").strip() != self.environment_name:
+            raise ValidationError(f"type {self.environment_name} (the environment's name) to confirm a write to "
+                                  "production; nothing was written")
 
     def validate_posted(self, problems: Mapping[str, str]) -> bool:
         """validate(), plus the fields that were sent as something other than text (posted.fields)."""

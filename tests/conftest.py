@@ -223,13 +223,9 @@ def csrf_token(client) -> str:
 # ---------------------------------------------------------------------------- over real HTTP
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """moto's server, the embedded DynamoDB of `make run`, answering over HTTP on loopback.
-
-    In a process of its own: an in-process mock (`mocked_aws`) resets every moto backend of its process
-    when it ends, which would wipe the shared server's tables under the tests that come after it.
-    """
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server in a process of its own, answering over HTTP on loopback, until the block ends."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -249,9 +245,22 @@ def moto_endpoint() -> Iterator[str]:
                 server.kill()
                 raise
             time_module.sleep(0.2)
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server, the embedded DynamoDB of `make run`, answering over HTTP on loopback.
+
+    In a process of its own: an in-process mock (`mocked_aws`) resets every moto backend of its process
+    when it ends, which would wipe the shared server's tables under the tests that come after it.
+    """
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

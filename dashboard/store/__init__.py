@@ -27,6 +27,7 @@ from .errors import (
 )
 from .events import EventStore
 from .exports import TableExports
+from .identity import TableIdentity
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span, TableStatus
 from .status import StatusReader
@@ -35,8 +36,8 @@ __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
     "CountReader", "Counts", "DeadlineExceeded",
     "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
-    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableMissing", "TableStatus", "Throttled",
-    "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
+    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
+    "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
 
 
@@ -51,6 +52,8 @@ class Table:
     ranges: RangeReader
     counts: CountReader
     exports: TableExports
+    # Its account and region, learnt from the ARN that any DescribeTable of the table returns.
+    identity: TableIdentity
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -62,4 +65,5 @@ class Table:
            counts_cache: CountCache | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
-                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache), TableExports(clients.dynamodb, name))
+                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache), TableExports(clients.dynamodb, name),
+                   TableIdentity(clients.dynamodb, name))

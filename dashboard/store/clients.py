@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import NoRegionError
+from botocore.exceptions import NoRegionError, ProfileNotFound
 
 from ..config import LOCAL_REGION, ConfigError, Settings
 from .attempts import watch_attempts
@@ -69,12 +69,15 @@ def _cloudwatch_config(settings: Settings) -> Config:
 
 def build_clients(settings: Settings) -> Clients:
     """The DynamoDB, application-autoscaling and CloudWatch clients, built once per process."""
-    session = boto3.session.Session(region_name=settings.region)
+    try:
+        session = boto3.session.Session(region_name=settings.region, profile_name=settings.profile)
+    except ProfileNotFound:
+        raise ConfigError(f"the AWS profile {settings.profile!r} is not in the AWS config files") from None
     if settings.dynamodb_endpoint:
         # A stand-in (DynamoDB Local, moto) signs nothing it checks: when the shell has no region or
         # credentials, use throwaway ones rather than refusing to start. AWS itself never gets these.
         if session.region_name is None:
-            session = boto3.session.Session(region_name=LOCAL_REGION)
+            session = boto3.session.Session(region_name=LOCAL_REGION, profile_name=settings.profile)
             log.info("no AWS region configured; using %s for %s", LOCAL_REGION, settings.dynamodb_endpoint)
         if session.get_credentials() is None:
             session = boto3.session.Session(region_name=session.region_name, aws_access_key_id="local",

@@ -64,8 +64,9 @@ def event_rows(events: Iterable[Event]) -> list[rows.Row]:
 
 
 def table() -> Table:
-    found: Table = current_app.extensions["events_table"]
-    return found
+    """The table of the request's environment (environments.py), its clients built on first use."""
+    from ..environments import current_table
+    return current_table()
 
 
 def requested_window() -> Window:
@@ -77,9 +78,13 @@ def requested_window() -> Window:
 
 
 def refuse_writes() -> None:
-    """In read-only mode, every write and every write form is a 403: the one place that enforces it."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") or request.endpoint in _WRITE_FORMS:
-        abort(403, description=READ_ONLY_MESSAGE)
+    """Where writes are off (read-only mode, a locked environment), every write and write form is a 403: the one
+    place that enforces it."""
+    from ..environments import current, write_lock_message
+    environment = current()
+    if environment.settings.read_only and (request.method not in ("GET", "HEAD", "OPTIONS")
+                                           or request.endpoint in _WRITE_FORMS):
+        abort(403, description=write_lock_message(environment))
 
 
 def retry_later(response: Response) -> Response:
@@ -94,8 +99,9 @@ def search_form() -> dict[str, Any]:
 
 
 def cursors() -> Cursors:
-    found: Cursors = current_app.extensions["events_cursors"]
-    return found
+    """Page tokens bound to the request's environment: a cursor of another one is a 400 here."""
+    from ..environments import current, environments
+    return environments().cursors(current())
 
 
 def read_budget() -> ReadBudget:

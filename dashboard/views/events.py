@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 def _safe_back(target: str | None) -> str | None:
     """Only a list URL of this app may be offered as the way back (no open redirect)."""
     if target and target.startswith("/events") and not target.startswith("//") and "\\" not in target:
-        return target
+        # Within this app's mount point, which holds the environment's segment (environments.py).
+        return request.script_root + target
     return None
 
 

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from .. import charts, health, present
+from ..envconfig import Environment
+from ..environments import ENVIRONMENT_KEY, Environments, current, environments
 from ..store import StoreError
+from ..store.deadline import carried
 from ..store.metrics import WINDOWS
 from .common import requested_window, table
 
@@ -30,12 +34,34 @@ def show_status() -> str:
     )
 
 
+def _answers(found: Environments, environment: Environment) -> bool:
+    try:
+        found.table(environment).status.ping()
+    except StoreError as error:
+        log.warning("health check failed%s: %s", f" in {environment.name}" if environment.name else "", error.detail)
+        return False
+    return True
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when the table answers DescribeTable, 503 otherwise; open to all, so it names nothing (the log does)."""
-    try:
-        table().status.ping()
-    except StoreError as error:
-        log.warning("health check failed: %s", error.detail)
-        return jsonify({"status": "unavailable"}), 503
-    return jsonify({"status": "ok"}), 200
+    """200 when the table answers DescribeTable, 503 otherwise; open to all, so it names no table (the log does).
+
+    With environments, /healthz asks each at once and reports each (200 while any answers); /healthz?env=NAME
+    or /NAME/healthz answers 200 or 503 for that one alone.
+    """
+    found, name = environments(), request.args.get("env")
+    if name is not None and name not in found.by_name:
+        abort(404, description=f"No environment named {name!r}")
+    here = request.environ.get(ENVIRONMENT_KEY)
+    chosen = [found.by_name[name]] if name is not None else [current()] if here or not found.named else found.all
+    with ThreadPoolExecutor(len(chosen)) as pool:
+        # Each in its own thread within the request's deadline: a hung environment never makes another one late.
+        asked = {environment.name: pool.submit(carried(_answers), found, environment) for environment in chosen}
+        answered = {name: future.result() for name, future in asked.items()}
+    if len(chosen) == 1:
+        ok = next(iter(answered.values()))
+        return jsonify({"status": "ok" if ok else "unavailable"}), 200 if ok else 503
+    states = {name: "ok" if ok else "unavailable" for name, ok in answered.items()}
+    overall = "ok" if all(answered.values()) else "degraded" if any(answered.values()) else "unavailable"
+    return jsonify({"status": overall, "environments": states}), 503 if overall == "unavailable" else 200
