@@ -58,6 +58,11 @@ def choose(seconds: int, item_count: int | None, size_bytes: int | None, fanout_
         return Choice(SCAN, "stored timestamps are not all canonical whole seconds", fanout, scan)
     if scan is None:
         return Choice(FANOUT, "the table's size is unknown", fanout, scan)
+    if item_count == 0:
+        # DescribeTable's ItemCount is refreshed about every six hours: a table filled since says 0 items, and
+        # taking that at its word would Scan the whole table for every page of a one-minute range.
+        return Choice(FANOUT, "DescribeTable reports 0 items (refreshed about every six hours): size taken as unknown",
+                      fanout, scan)
     if scan.rcu < fanout.rcu:
         return Choice(SCAN, "a Scan of the whole table reads less than a Query per second", fanout, scan)
     return Choice(FANOUT, "a Query per second reads less than a Scan of the whole table", fanout, scan)

@@ -164,7 +164,8 @@
   // Back from an event (browser Back or the back link): the row that was opened has the focus again.
   var OPENED = "events-dashboard:opened";
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("#events td.id a");
+    // The live tail's own table (an empty range has no other) returns to the same list.
+    var link = event.target.closest && event.target.closest("#events td.id a, [data-tail-table] td.id a");
     if (!link) return;
     var row = link.closest("tr[data-event-id]");
     try {
@@ -176,7 +177,8 @@
   // links back to this very page. Without JavaScript the server reads the Referer instead.
   var MAX_LINK_LENGTH = 8000;  // as views/common.py: within gunicorn's request line
   function addWayBack(event) {
-    var link = event.target.closest && event.target.closest("#events td.id a");
+    // The live tail's own table (an empty range has no other) returns to the same list.
+    var link = event.target.closest && event.target.closest("#events td.id a, [data-tail-table] td.id a");
     var events = document.getElementById("events");
     if (!link || !events || !events.dataset.back) return;
     var url = new URL(link.href);

@@ -45,3 +45,10 @@ def test_the_choice_is_the_cheaper_plan_in_rcus(seconds, items, size):
     cheaper = min(choice.fanout.rcu, choice.scan.rcu)
     assert {"fanout": choice.fanout, "scan": choice.scan}[choice.plan].rcu == cheaper
 
+
+
+def test_a_table_that_reports_no_items_yet_is_read_by_fanout_not_scanned_whole():
+    # dynalite, and DynamoDB itself for up to six hours after a table fills, report ItemCount 0.
+    choice = plans.choose(86400, 0, 0, True)
+    assert choice.plan == "fanout" and "0 items" in choice.reason
+    assert plans.choose(86400, 0, 0, False).plan == "scan"

@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response
 from .. import tail
 from ..config import Settings
 from .common import cursors, read_budget, table
-from .events import _safe_back as safe_back
 
 bp = Blueprint("tail", __name__)
 
@@ -23,5 +22,5 @@ def poll_tail() -> Response:
     query = tail.parse_query(request.args)
     settings: Settings = current_app.config["SETTINGS"]
     found = tail.poll(table(), query, datetime.now(UTC), settings.tail_settle_seconds, cursors(), read_budget())
-    return current_app.make_response(render_template("events/_tail_batch.html", poll=found,
-                                                     here=safe_back(request.args.get("back"))))
+    # Its rows' links carry no way back, as the list's do not: app.js adds it when one is opened.
+    return current_app.make_response(render_template("events/_tail_batch.html", poll=found))
