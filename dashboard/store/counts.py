@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
+# Seconds counted at once: half the fan-out pool, which every request of the process shares, so that the
+# pages other people are reading never wait behind a long count.
+COUNT_WAVE = FANOUT_WORKERS // 2
 CacheKey = tuple[str, Filters, str]  # (table name, filters, stored second)
 
 
@@ -114,7 +117,7 @@ class CountReader:
         self.cache = cache if cache is not None else CountCache()  # an empty cache is falsy (len 0)
 
     def by_seconds(self, span: Span, filters: Filters | None = None, budget: ReadBudget | None = None) -> Counts:
-        """One COUNT Query on the index per second, in reading order, a pool's width at a time, until the budget ends.
+        """One COUNT Query on the index per second, in reading order, COUNT_WAVE at a time, until the budget ends.
 
         Only exact where stored timestamps are canonical whole seconds (as fan-out reads), or for one second
         searched by its stored form (as a timestamp search reads).
@@ -125,7 +128,7 @@ class CountReader:
         cached = 0
         seconds = _seconds(span, None)
         while True:
-            wave = list(itertools.islice(seconds, FANOUT_WORKERS))
+            wave = list(itertools.islice(seconds, COUNT_WAVE))
             asked = []
             for second in wave:
                 count = self.cache.get((self.table_name, filters, second))
@@ -138,7 +141,7 @@ class CountReader:
             for second, count in zip(asked, counted, strict=True):
                 per_second[second] = count
                 self.cache.put((self.table_name, filters, second), count)
-            if len(wave) < FANOUT_WORKERS:
+            if len(wave) < COUNT_WAVE:
                 return _counts(per_second, len(per_second), True, meter, cached, "fanout")
             if meter.spent():
                 ended = next(seconds, None) is None
