@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import backends, cases, report, serving, timing
+from . import backends, cases, loadreport, report, serving, timing
 from .wire import CountingProxy
 
 BENCH = Path(__file__).resolve().parent
@@ -238,7 +238,9 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                   ("For comparison only: moto walks the whole table on every Scan and Query, so its *raw* column is "
                    "far slower than DynamoDB or dynalite, and its noise swamps the dashboard's own cost."), ""]
         lines += report.pages_table(moto["pages"], counted=False)
-    path.write_text("\n".join(lines) + "\n")
+    # `make load` writes its own section: a new benchmark keeps it.
+    kept = loadreport.section(path.read_text()) if path.exists() else ""
+    path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
