@@ -31,7 +31,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
               f"{result['load_average']['end']} at the end: other work shares this 2-core machine, so the latencies "
               "carry its noise."), "",
              (f"**{result['requests']:,} requests ({result['requests_in_warm_up']:,} in the warm-up), "
-              f"{result['errors']} errors** ({result['errors_in_warm_up']} in the warm-up)"
+              f"{result['errors']} error{'' if result['errors'] == 1 else 's'}** "
+              f"({result['errors_in_warm_up']} in the warm-up)"
               + (": " + ", ".join(f"{kind} × {count}" for kind, count in result["errors_by_kind"].items())
                  if result["errors"] else "")
               + f"; {result['recovering_503s']} answers were 503 while the breaker waited to ask again."), ""]
