@@ -1,16 +1,21 @@
-"""Load and faults, for real: `make load` writes bench/results/load.json.
+"""Load and faults, for real: `make load` writes bench/results/load.json and the load section of bench/RESULTS.md.
 
-Many concurrent clients hit the dashboard under gunicorn for a fixed time, mixing the list, timestamp
-search, detail, status, /api/status, static files and inserts, while the fault proxy in front of a
-local DynamoDB (moto's server, its own process, on loopback) cycles through every fault: refuse, hang,
-reset, delay, throttle, 500, AccessDenied and a missing table, with healthy spells between them.
+Many concurrent clients hit the dashboard under gunicorn, mixing the list, timestamp search, detail,
+status, /api/status, static files and inserts, while the fault proxy in front of a local DynamoDB
+(moto's server, its own process, on loopback) cycles through every fault: refuse, hang, reset, delay,
+throttle, 500, AccessDenied and a missing table, with healthy spells between them. The first fault
+cycle is the warm-up (every page under every fault once); LOAD_CYCLES more are measured.
 
 Every answer is checked against what the README documents for the fault in force when the request
 started or ended: 200/303 when healthy (a delay included), 503 with Retry-After when DynamoDB is
 down, static files always 200, and never slower than 5 s. Anything else is an error, counted by
-kind. Reports latency percentiles per fault and the gunicorn workers' memory before and after.
-Bounded: LOAD_SECONDS (45), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: every fault comes once in 45 s),
-LOAD_THINK_SECONDS (2.0, the mean pause of a client between requests); exits 1 on any error.
+kind. Reports latency percentiles per fault, and each worker's memory at every phase change: how
+much it grew after the warm-up and how fast (bench/memory.py says what counts as flat).
+Bounded: LOAD_CYCLES (3), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: a cycle of 16 phases takes 40 s),
+LOAD_THINK_SECONDS (2.0, the mean pause of a client between requests). Exits 1 on any error or when
+memory is not flat. LOAD_TRACEMALLOC=1 runs the workers under tracemalloc (bench/traced_gunicorn.py)
+and writes what grew in their Python heap after the warm-up to bench/results/load-tracemalloc.txt: a
+diagnosis, slower and bigger, so it judges nothing and leaves load.json and RESULTS.md alone.
 """
 from __future__ import annotations
 
@@ -20,13 +25,14 @@ import random
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -37,11 +43,15 @@ from urllib3.util.retry import Retry
 
 from bench.faultproxy import FaultProxy
 
-from .serving import children, rss_mb
+from . import loadreport
+from .loadreport import percentiles
+from .memory import Reading, read_workers, snapshot_diff, verdict
+from .serving import children
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SECONDS = float(os.environ.get("LOAD_SECONDS", "45"))
+CYCLES = int(os.environ.get("LOAD_CYCLES", "3"))
+TRACED = os.environ.get("LOAD_TRACEMALLOC") == "1"
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
 PHASE_SECONDS = float(os.environ.get("LOAD_PHASE_SECONDS", "2.5"))
 # Ops staff read a page before they click again: each client pauses about this long between requests.
@@ -50,6 +60,8 @@ EVENTS = 600
 SLOW = 5.0  # the issue's bound: every documented answer within 5 s
 DEADLINE_SECONDS = 4.0  # the dashboard's default
 FAULT_CYCLE = ("refuse", "hang", "reset", "delay", "throttle", "error500", "denied", "missing")
+PHASES_PER_CYCLE = 2 * len(FAULT_CYCLE)  # a healthy spell before each fault
+KINDS = ("list", "search", "detail", "status", "api_status", "static", "insert")
 USER, PASSWORD = "load", "load-test-password"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _ROW = re.compile(r'<tr data-event-id="([^"]+)"')
@@ -98,7 +110,7 @@ def seed(endpoint: str, table_name: str) -> list[dict]:
     return events
 
 
-def start_dashboard(endpoint: str, table_name: str) -> tuple[subprocess.Popen, str]:
+def start_dashboard(endpoint: str, table_name: str, traced_to: Path | None = None) -> tuple[subprocess.Popen, str]:
     from werkzeug.security import generate_password_hash
 
     port = free_port()
@@ -106,23 +118,16 @@ def start_dashboard(endpoint: str, table_name: str) -> tuple[subprocess.Popen, s
     env.update({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "EVENTS_TABLE": table_name, "AWS_REGION": "us-east-1",
                 "AWS_ACCESS_KEY_ID": "load", "AWS_SECRET_ACCESS_KEY": "load", "BIND": f"127.0.0.1:{port}",
                 "SECRET_KEY": os.urandom(24).hex(), "DASHBOARD_USERS": f"{USER}:{generate_password_hash(PASSWORD)}"})
+    config = "gunicorn.conf.py"
+    if traced_to is not None:
+        config, env["TRACEMALLOC_DIR"] = "bench/traced_gunicorn.py", str(traced_to)
     log = open(RESULTS / "load-gunicorn.log", "w")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
+    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", config,
                                 "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    wait_for(url + "/healthz")
+    wait_for(url + "/healthz", 300 if traced_to else 60)  # importing everything under tracemalloc is slow
     return process, url
-
-
-def worker_memory_kib(master: int) -> dict[int, int]:
-    """Resident memory of each gunicorn worker (the master's children), from /proc."""
-    found = {}
-    for worker in children(master):
-        megabytes = rss_mb(worker)
-        if megabytes is not None:
-            found[worker] = round(megabytes * 1024)
-    return found
 
 
 @dataclass
@@ -132,6 +137,7 @@ class Sample:
     status: int | None  # None: no HTTP answer at all
     seconds: float
     retry_after: bool
+    cycle: int = 0  # the fault cycle it started in; 0 is the warm-up
     failure: str = ""  # the client's exception when no answer came
     message: str = ""  # what a 503 said
     # The fault before the first of `faults`, and how long before the request it ended.
@@ -142,27 +148,33 @@ class Sample:
 class Load:
     def __init__(self, url: str, proxy: FaultProxy, events: list[dict], master: int = 0):
         self.url, self.proxy, self.events, self.master = url, proxy, events, master
-        self.memory: list[dict[int, int]] = []  # each worker's RSS (KiB) at each phase change
+        self.readings: list[Reading] = []  # every worker's memory at each phase change and at the end
         self.samples: list[Sample] = []
         self.phases: list[str] = ["pass"]
         self.switched_at: list[float] = [time.monotonic()]
+        self.cycle = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def run(self) -> None:
+    def run(self, cycles: int, at_cycle: Callable[[int], None] = lambda _: None) -> None:
+        """`cycles` fault cycles under load; `at_cycle(n)` as cycle n begins, and `at_cycle(cycles)` at the end."""
         threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(CLIENTS)]
+        started = time.monotonic()
         for thread in threads:
             thread.start()
-        cycle = 0
-        started = time.monotonic()
-        while time.monotonic() - started < SECONDS:
+        for phase in range(cycles * PHASES_PER_CYCLE):
+            cycle, step = divmod(phase, PHASES_PER_CYCLE)
+            if step == 0:
+                at_cycle(cycle)
             # A healthy spell between faults: the app must recover by itself.
-            self.proxy.fault = "pass" if cycle % 2 == 0 else FAULT_CYCLE[(cycle // 2) % len(FAULT_CYCLE)]
+            self.proxy.fault = "pass" if step % 2 == 0 else FAULT_CYCLE[step // 2]
             self.phases.append(self.proxy.fault)
             self.switched_at.append(time.monotonic())
-            self.memory.append(worker_memory_kib(self.master))
-            cycle += 1
+            self.cycle = cycle
+            self.readings.append(read_workers(self.master, started, len(self.samples), cycle))
             time.sleep(PHASE_SECONDS)
+        self.readings.append(read_workers(self.master, started, len(self.samples), cycles - 1))
+        at_cycle(cycles)
         self._stop.set()
         for thread in threads:
             thread.join(timeout=15)
@@ -178,8 +190,7 @@ class Load:
         retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"}, raise_on_status=False)
         session.mount("http://", HTTPAdapter(max_retries=retry))
         while not self._stop.is_set():
-            kind = rng.choices(("list", "search", "detail", "status", "api_status", "static", "insert"),
-                               (30, 15, 20, 8, 7, 10, 10))[0]
+            kind = rng.choices(KINDS, (30, 15, 20, 8, 7, 10, 10))[0]
             self._one(session, kind, rng)
             self._stop.wait(rng.uniform(0, 2 * THINK_SECONDS))
 
@@ -203,7 +214,7 @@ class Load:
                                                        allow_redirects=False))
 
     def _timed(self, kind: str, send: Callable[[], requests.Response]) -> requests.Response | None:
-        first_phase = len(self.phases) - 1
+        first_phase, cycle = len(self.phases) - 1, self.cycle
         started = time.monotonic()
         response, failure = None, ""
         try:
@@ -212,11 +223,29 @@ class Load:
             failure = type(error).__name__
         sample = Sample(kind, self.phases[first_phase:], response.status_code if response is not None else None,
                         time.monotonic() - started, response is not None and "Retry-After" in response.headers,
-                        failure, _message(response), self.phases[first_phase - 1] if first_phase else "",
+                        cycle, failure, _message(response), self.phases[first_phase - 1] if first_phase else "",
                         started - self.switched_at[first_phase])
         with self._lock:
             self.samples.append(sample)
         return response
+
+
+def warm_up_pages(load: Load) -> None:
+    """Every page once, then as many at once as there are clients: each worker starts every thread its pools
+    may ever hold (gunicorn's, the status panels'), so threads do not grow after this."""
+    session = requests.Session()
+    session.auth = (USER, PASSWORD)
+    for kind in KINDS:
+        load._one(session, kind, random.Random(0))
+
+    def one(number: int) -> None:
+        with requests.Session() as own:
+            own.auth = (USER, PASSWORD)
+            load._one(own, ("status", "list")[number % 2], random.Random(number))
+
+    for _ in range(2):
+        with ThreadPoolExecutor(CLIENTS) as burst:
+            list(burst.map(one, range(CLIENTS)))
 
 
 def _message(response: requests.Response | None) -> str:
@@ -257,39 +286,59 @@ def error_kind(sample: Sample) -> str | None:
     return None
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-
-    def at(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
-
-    return {"n": len(ordered), "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "max_ms": round(ordered[-1] * 1000, 1), "mean_ms": round(statistics.fmean(ordered) * 1000, 1)}
-
-
-def report(load: Load, memory_before: dict[int, int], memory_after: dict[int, int]) -> dict:
+def report(load: Load) -> dict:
     errors = Counter(kind for kind in map(error_kind, load.samples) if kind)
     by_fault: dict[str, list[float]] = defaultdict(list)
     statuses: dict[str, Counter] = defaultdict(Counter)
     for sample in load.samples:
         by_fault[sample.faults[0]].append(sample.seconds)
         statuses[sample.faults[0]][str(sample.status)] += 1
+    warm = {(sample.kind, fault) for sample in load.samples if sample.cycle == 0 for fault in sample.faults}
     return {
-        "seconds": SECONDS, "clients": CLIENTS, "phase_seconds": PHASE_SECONDS,
-        "requests": len(load.samples),
-        "think_seconds": THINK_SECONDS,
+        "clients": CLIENTS, "phase_seconds": PHASE_SECONDS, "think_seconds": THINK_SECONDS,
+        "cycles": {"warm_up": 1, "measured": CYCLES, "seconds_each": PHASES_PER_CYCLE * PHASE_SECONDS},
+        "requests": len(load.samples), "requests_in_warm_up": sum(sample.cycle == 0 for sample in load.samples),
         "errors": sum(errors.values()), "errors_by_kind": dict(errors),
+        "errors_in_warm_up": sum(sample.cycle == 0 and error_kind(sample) is not None for sample in load.samples),
+        "warm_up_missed": sorted(f"{kind} during {fault}" for kind in {sample.kind for sample in load.samples}
+                                 for fault in ("pass", *FAULT_CYCLE) if (kind, fault) not in warm),
         "recovering_503s": sum(map(recovering, load.samples)),
         "first_errors": [vars(sample) for sample in load.samples if error_kind(sample)][:40],
         "latency_by_fault": {fault: percentiles(values) for fault, values in sorted(by_fault.items())},
         "statuses_by_fault": {fault: dict(counts) for fault, counts in sorted(statuses.items())},
         "latency_by_page": {kind: percentiles([s.seconds for s in load.samples if s.kind == kind])
                             for kind in sorted({s.kind for s in load.samples})},
-        "worker_rss_kib": {"before": sorted(memory_before.values()), "after": sorted(memory_after.values()),
-                           "at_each_phase": [sorted(sample.values()) for sample in load.memory]},
+        "memory": verdict(load.readings),
+        "readings": [vars(reading) for reading in load.readings],
     }
+
+
+class Snapshots:
+    """With LOAD_TRACEMALLOC=1: a tracemalloc snapshot of every worker as the warm-up ends and at the end."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.master, self.taken = folder, 0, 0
+
+    def at_cycle(self, cycle: int) -> None:
+        if cycle not in (1, CYCLES + 1):
+            return
+        self.taken += 1
+        workers = children(self.master)
+        for worker in workers:
+            os.kill(worker, signal.SIGUSR2)
+        deadline = time.monotonic() + 120
+        while (time.monotonic() < deadline
+               and not all((self.folder / f"{worker}-{self.taken}.done").exists() for worker in workers)):
+            time.sleep(0.5)
+
+    def diff(self) -> list[str]:
+        lines = []
+        for worker in children(self.master):
+            first, last = (self.folder / f"{worker}-{n}.snapshot" for n in (1, 2))
+            if first.exists() and last.exists():
+                lines += [f"## worker {worker}: end of the warm-up -> end of the run", ""]
+                lines += snapshot_diff(first, last) + [""]
+        return lines
 
 
 def main() -> int:
@@ -298,30 +347,36 @@ def main() -> int:
     proxy = FaultProxy(endpoint, delay=1.0).start()
     table_name = "load-events"
     gunicorn = None
-    try:
-        events = seed(endpoint, table_name)
-        gunicorn, url = start_dashboard(proxy.url, table_name)
-        warm, session = Load(url, proxy, events), requests.Session()
-        session.auth = (USER, PASSWORD)
-        for kind in ("list", "search", "detail", "status", "api_status", "insert") * 4:
-            warm._one(session, kind, random.Random(0))  # not in the report: warms every worker path and sign-in
-        memory_before = worker_memory_kib(gunicorn.pid)
-        load = Load(url, proxy, events, gunicorn.pid)
-        load.run()
-        result = report(load, memory_before, worker_memory_kib(gunicorn.pid))
-    finally:
-        proxy.stop()
-        if gunicorn is not None:
-            gunicorn.send_signal(signal.SIGTERM)
-            gunicorn.wait(timeout=30)
-        backend.terminate()
-        backend.wait(timeout=30)
+    load_average = [round(value, 2) for value in os.getloadavg()]
+    with tempfile.TemporaryDirectory(prefix="load-tracemalloc-") as traces:
+        snapshots = Snapshots(Path(traces))
+        try:
+            events = seed(endpoint, table_name)
+            gunicorn, url = start_dashboard(proxy.url, table_name, Path(traces) if TRACED else None)
+            snapshots.master = gunicorn.pid
+            warm_up_pages(Load(url, proxy, events))  # not in the report
+            load = Load(url, proxy, events, gunicorn.pid)
+            load.run(1 + CYCLES, snapshots.at_cycle if TRACED else lambda _: None)
+            result = report(load)
+            traced = snapshots.diff() if TRACED else []
+        finally:
+            proxy.stop()
+            if gunicorn is not None:
+                gunicorn.send_signal(signal.SIGTERM)
+                gunicorn.wait(timeout=30)
+            backend.terminate()
+            backend.wait(timeout=30)
+    result["load_average"] = {"start": load_average, "end": [round(value, 2) for value in os.getloadavg()]}
+    lines = loadreport.markdown(result)
+    print("\n".join(lines))
+    if TRACED:
+        (RESULTS / "load-tracemalloc.txt").write_text("\n".join(lines + ["", *traced]) + "\n")
+        print(f"\nwrote {RESULTS / 'load-tracemalloc.txt'} (a diagnosis: nothing judged)")
+        return 0
     (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({key: result[key] for key in ("requests", "errors", "errors_by_kind", "worker_rss_kib")},
-                     indent=2))
-    for fault, figures in result["latency_by_fault"].items():
-        print(f"{fault:>9}: {figures}")
-    return 1 if result["errors"] else 0
+    loadreport.write_section(ROOT / "bench" / "RESULTS.md", lines)
+    print(f"\nwrote {RESULTS / 'load.json'} and the load section of bench/RESULTS.md")
+    return 1 if result["errors"] or not result["memory"]["flat"] else 0
 
 
 if __name__ == "__main__":

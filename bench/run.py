@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import backends, cases, report, serving, timing
+from . import backends, cases, loadreport, report, serving, timing
 from .wire import CountingProxy
 
 BENCH = Path(__file__).resolve().parent
@@ -260,7 +260,12 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         lines += ["", "---", "", "# Analysis (hand-written, not generated)", "",
                   f"Written by hand in `bench/{ANALYSIS.name}` and copied here by the run: it was written about the "
                   "run named in it, and is not updated by a new run.", "", ANALYSIS.read_text().strip()]
-    path.write_text("\n".join(lines) + "\n")
+    # `make load` writes its own section, last: a new benchmark keeps it.
+    kept = loadreport.section(path.read_text()) if path.exists() else ""
+    path.write_text("
+".join(lines) + "
+" + ("
+" + kept if kept else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """store/deadline.py: one deadline per request over all its DynamoDB calls, faults injected at the wire."""
 import contextlib
 import time
+from types import SimpleNamespace
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from bench.faultproxy import CANNED
 from dashboard import create_app
@@ -139,3 +141,37 @@ def test_a_backend_that_stopped_answering_is_not_waited_for_until_it_may_answer_
     time.sleep(breaker.COOLDOWN_SECONDS)
     assert client.get("/events").status_code == 200
     assert client.get("/status").status_code == 200
+
+
+def test_timeouts_of_attempts_a_hang_caught_before_the_breaker_opened_do_not_hold_it_open():
+    now = [0.0]
+    guard = breaker.Breaker(threshold=3, cooldown=2.0, clock=lambda: now[0])
+    caught = [SimpleNamespace(context={}) for _ in range(6)]  # six attempts sent while DynamoDB hangs
+    for attempt in caught:
+        guard.before_attempt(attempt)
+    timed_out = ReadTimeoutError(endpoint_url="http://dynamodb")
+    for attempt in caught[:3]:
+        guard.after_attempt({"context": attempt.context}, caught_exception=timed_out)
+    assert guard.is_open
+    now[0] = 1.9
+    for attempt in caught[3:]:  # the rest time out later, each at its own deadline
+        guard.after_attempt({"context": attempt.context}, caught_exception=timed_out)
+    now[0] = 2.0
+    probe = SimpleNamespace(context={})
+    guard.before_attempt(probe)  # two seconds after it opened, one attempt asks again
+    guard.after_attempt({"context": probe.context}, response=(object(), {}))
+    assert not guard.is_open
+
+
+def test_a_probe_that_times_out_opens_the_breaker_again():
+    now = [0.0]
+    guard = breaker.Breaker(threshold=1, cooldown=2.0, clock=lambda: now[0])
+    timed_out = ReadTimeoutError(endpoint_url="http://dynamodb")
+    guard.after_attempt({"context": {}}, caught_exception=timed_out)
+    now[0] = 2.0
+    probe = SimpleNamespace(context={})
+    guard.before_attempt(probe)
+    now[0] = 3.0
+    guard.after_attempt({"context": probe.context}, caught_exception=timed_out)
+    with pytest.raises(BackendUnavailable, match="stopped answering"):
+        guard.before_attempt(SimpleNamespace(context={}))

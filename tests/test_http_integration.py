@@ -2,7 +2,9 @@
 pointed at the embedded DynamoDB server through AWS_ENDPOINT_URL_DYNAMODB and EVENTS_TABLE only."""
 from __future__ import annotations
 
+import html
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,7 +21,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import BURST, BURST_SIZE, DEMO_DAY, csrf_field, unique_table
+from dashboard.store import Table
+from tests.conftest import BURST, BURST_SIZE, DEMO_DAY, admin, csrf_field, put_items, settings_for, unique_table
 from tests.pages import error_message, fact, link, row_ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,6 +215,59 @@ def test_gunicorn_serves_wsgi_app(moto_endpoint, seeded_table):
         assert previous is not None
         assert row_ids(requests.get(url + previous, timeout=10).text) == visited[-2]
         assert requests.get(url + "/events/new", timeout=10).status_code == 200
+
+
+# gunicorn.conf.py's limit_request_line: a longer "GET <link> HTTP/1.1" is refused with a bare 400 or 414.
+REQUEST_LINE_LIMIT = 8190
+_URL_ATTRIBUTE = re.compile(r'\s(?:href|src|action|hx-get|hx-post)="([^"]*)"')
+
+
+def request_lines(page: str) -> list[str]:
+    """The request line a browser would send for each link, form and htmx request on the page."""
+    return [f"GET {html.unescape(target)} HTTP/1.1" for target in _URL_ATTRIBUTE.findall(page)]
+
+
+def test_gunicorn_pages_500_deep_with_1000_character_ids_and_every_link_fits_its_request_line(moto_endpoint):
+    """501 pages of 10 events whose ids are 1,000 characters long, over real HTTP to gunicorn as in production:
+    rel=next 500 times, rel=prev along the way; every page 200 with rows never seen before."""
+    name, depth, limit = unique_table(), 500, 10
+    table = Table.open(settings_for(name, moto_endpoint))
+    admin(table).create_table(point_in_time_recovery=False)
+    put_items(table, ({"event_id": f"{n:05}-" + "x" * 994, "timestamp": "2024-01-01T00:00:00Z", "event_type": "long"}
+                      for n in range((depth + 2) * limit)))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serve([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                "wsgi:app"], environment(moto_endpoint, name)) as server:
+        wait_until_up(url + "/healthz", server)
+        session = requests.Session()
+        path: str | None = f"/events?limit={limit}"
+        pages: list[list[str]] = []
+        for number in range(1, depth + 2):
+            assert path is not None, f"page {number - 1} has no next link"
+            response = session.get(url + path, timeout=30)
+            assert response.status_code == 200, (number, len(path))
+            rows = row_ids(response.text)
+            assert len(rows) == limit and all(len(row) == 1000 for row in rows), number
+            assert not set(rows) & {row for page in pages for row in page}, f"page {number} repeats rows"
+            pages.append(rows)
+            longest = max(request_lines(response.text), key=len)
+            assert len(longest) <= REQUEST_LINE_LIMIT, (number, longest[:120])
+            if number in (2, 100, 250, depth + 1):
+                back = link(response.text, "prev")
+                assert back is not None, f"page {number} has no prev link"
+                for steps in range(1, 4):
+                    earlier = session.get(url + back, timeout=30)
+                    assert earlier.status_code == 200, (number, steps)
+                    # The trail back is cut to fit a URL: past what it keeps, prev goes to the first page.
+                    expected = [pages[number - 1 - steps]] if steps == 1 else [pages[number - 1 - steps], pages[0]]
+                    assert row_ids(earlier.text) in expected, (number, steps)
+                    back = link(earlier.text, "prev")
+                    if back is None:
+                        assert row_ids(earlier.text) == pages[0]
+                        break
+            path = link(response.text, "next")
+        assert len(pages) == depth + 1
 
 
 def test_make_run_entry_point_serves_local_demo_data():

@@ -32,7 +32,9 @@ class Breaker:
         self._lock = threading.Lock()
         self._timeouts = 0
         self._closed_at: float | None = None  # while open: when the next attempt may go through
-        # Bumped whenever DynamoDB answers: a timeout of an attempt sent before that is old news.
+        # Bumped whenever DynamoDB answers and whenever the circuit opens: a timeout of an attempt sent before
+        # that is old news. (The attempts a hang caught keep timing out for up to a deadline after it opened:
+        # counted, each would hold the circuit open again and keep it open after DynamoDB is back.)
         self._generation = 0
 
     def before_attempt(self, request: Any = None, **_: Any) -> None:
@@ -57,6 +59,7 @@ class Breaker:
                 self._timeouts += 1
                 if self._timeouts >= self._threshold:
                     self._closed_at = self._clock() + self._cooldown
+                    self._generation += 1
             elif response is not None or (caught_exception is not None and not isinstance(caught_exception,
                                                                                           BackendUnavailable)):
                 # An answer, or a fast failure (refused, reset): nothing is holding threads any more.
