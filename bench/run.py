@@ -262,10 +262,7 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                   "run named in it, and is not updated by a new run.", "", ANALYSIS.read_text().strip()]
     # `make load` writes its own section, last: a new benchmark keeps it.
     kept = loadreport.section(path.read_text()) if path.exists() else ""
-    path.write_text("
-".join(lines) + "
-" + ("
-" + kept if kept else ""))
+    path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,15 @@ def proxied(proxy, served_table):
 
 def pages(events) -> list[str]:
     return ["/events", f"/events?timestamp={events[0]['timestamp']}", f"/events/{events[0]['event_id']}",
-            "/status", "/api/status", "/api/events", "/healthz"]
+            "/status", "/api/status", "/api/events", "/healthz", *pooled_pages(events)]
+
+
+def pooled_pages(events) -> list[str]:
+    """Pages whose reads run on the fan-out pool's threads, which do not inherit the request's context."""
+    second = events[0]["timestamp"]
+    a_range = f"from={second}&to={second}"
+    return [f"/events?{a_range}&plan=fanout", f"/events?{a_range}&plan=scan", f"/timeline?{a_range}",
+            f"/timeline?{a_range}&plan=scan", f"/export/events?format=csv&{a_range}", f"/tail?after={second}"]
 
 
 @pytest.mark.parametrize("fault", ["refuse", "hang", "reset", "delay", *CANNED])
@@ -51,6 +59,20 @@ def test_every_page_answers_503_within_the_deadline_and_recovers_by_itself(proxi
         time.sleep(breaker.COOLDOWN_SECONDS)  # it stopped waiting for a silent DynamoDB: it asks again after this
     for url in pages(events):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("which", range(6))
+def test_reads_on_the_pool_keep_the_request_deadline_on_a_hung_backend(proxy, served_table, which):
+    # A fresh app each time: its breaker has not opened yet, so the page waits on the hang itself.
+    name, events = served_table
+    client = create_app(settings_for(name, proxy.url, DASHBOARD_DEADLINE_SECONDS=DEADLINE,
+                                     TIMESTAMPS_CANONICAL="yes")).test_client()
+    url = pooled_pages(events)[which]
+    proxy.fault = "hang"
+    started = time.monotonic()
+    response = client.get(url)
+    assert response.status_code == 503, url
+    assert time.monotonic() - started < WELL_WITHIN, url
 
 
 def test_api_status_is_503_not_unknown_when_dynamodb_throttles(proxied, proxy):

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.conditions import Attr
 
 from .. import times
+from . import deadline
 from .clients import FANOUT_WORKERS
-from .deadline import carried
 from .errors import call
 from .events import FILTERED_READ_SIZE, read_request, second_condition
 from .ranges import SCAN_SEGMENTS, _seconds, second_named
@@ -148,8 +148,9 @@ class CountReader:
                 return _counts(per_second, len(per_second), ended, meter, cached, "fanout")
 
     def _run(self, tasks: list[Callable[[], T]]) -> list[T]:
-        """Run tasks on the pool, each in a copy of this request's context: its calls share the request's deadline."""
-        return [future.result() for future in [self._pool.submit(carried(task)) for task in tasks]]
+        """Run tasks on the pool, each in a copy of this request's context: its calls share the request's deadline,
+        and the wait for them ends with it."""
+        return deadline.on_pool(self._pool, lambda task: task(), tasks, "the count's reads")
 
     def _count_second(self, second: str, filters: Filters, meter: Meter) -> int:
         request = read_request(self.table_name, second_condition(second), filter_condition(filters))

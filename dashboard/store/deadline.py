@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -55,6 +56,12 @@ def remaining() -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
+def expired() -> bool:
+    """Whether the current deadline leaves too little for another attempt (never, outside a request)."""
+    left = remaining()
+    return left is not None and left < MIN_ATTEMPT_SECONDS
+
+
 def check(operation: str) -> None:
     """Refuse to start a call (or an attempt) once the deadline has passed."""
     left = remaining()
@@ -70,6 +77,18 @@ def carried(function: Callable[..., T]) -> Callable[..., T]:
         return context.run(function, *args, **kwargs)
 
     return run
+
+
+def on_pool(pool: Executor, read: Callable[[Any], T], parts: Iterable[Any], what: str) -> list[T]:
+    """`read` of every part on the pool, each under this request's deadline (a worker thread does not inherit it),
+    waiting no longer than what is left of it: a queue behind other requests' hung reads included."""
+    futures = [pool.submit(carried(read), part) for part in parts]
+    try:
+        return [future.result(timeout=remaining()) for future in futures]
+    except FutureTimeout:
+        for future in futures:
+            future.cancel()
+        raise DeadlineExceeded(f"DynamoDB did not answer {what} in time", "DeadlineExceeded") from None
 
 
 def _bound_attempt(request: Any, event_name: str = "", **_: Any) -> None:

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from .. import times
+from . import deadline
 from .clients import FANOUT_WORKERS
-from .errors import call
+from .errors import StoreError, call
 from .events import read_request, second_condition
 from .reading import Meter, filter_condition
 from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, Event, EventPage, Filters, Keyset, ReadBudget, Span, WireItem
@@ -91,8 +92,15 @@ class RangeReader:
             wave = list(itertools.islice(seconds, wave_size))
             if not wave:
                 return _range_page(found, None, meter, "fanout")
-            for second, events in zip(wave, self._pool.map(lambda s: self._second(s, filters, meter), wave),
-                                      strict=True):
+            try:
+                answers = deadline.on_pool(self._pool, lambda s: self._second(s, filters, meter), wave,
+                                           "the range's Queries")
+            except StoreError:
+                if last_read is None or not deadline.expired():
+                    raise
+                # The request's deadline ran out during a later wave: what the earlier ones found, and Continue.
+                return _range_page(found, Keyset(last_read), meter, "fanout", budget_spent=True)
+            for second, events in zip(wave, answers, strict=True):
                 found += _after(sorted(events, key=_event_id, reverse=span.descending), second, after, span)
             last_read = wave[-1]
             if len(found) > limit:
@@ -132,8 +140,8 @@ class RangeReader:
         """
         meter = Meter()
         condition = range_condition(span, filters, timestamps_canonical)
-        segments = self._pool.map(lambda n: self._segment(n, span, limit + 1, after, condition, meter),
-                                  range(SCAN_SEGMENTS))
+        segments = deadline.on_pool(self._pool, lambda n: self._segment(n, span, limit + 1, after, condition, meter),
+                                    range(SCAN_SEGMENTS), "the range's Scan")
         best = _first(itertools.chain.from_iterable(segments), limit + 1, span.descending)
         events = [Event(item) for _, item in best]
         if len(events) > limit:
