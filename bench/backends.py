@@ -22,15 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from .ports import free_port
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DYNALITE = BENCH / "node_modules" / "dynalite"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def spawn_logged(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, IO[str]]:

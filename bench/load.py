@@ -24,7 +24,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from bench.faultproxy import FaultProxy
 from . import loadreport
 from .loadreport import percentiles
 from .memory import Reading, read_workers, snapshot_diff, verdict
+from .ports import free_port
 from .serving import children
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,12 +65,6 @@ KINDS = ("list", "search", "detail", "status", "api_status", "static", "insert")
 USER, PASSWORD = "load", "load-test-password"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _ROW = re.compile(r'<tr data-event-id="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(url: str, seconds: float = 60) -> None:

@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from .backends import ROOT, free_port, spawn_logged, stop_process
+from .backends import ROOT, spawn_logged, stop_process
+from .ports import free_port
 
 BIN = Path(sys.executable).parent
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
@@ -94,22 +95,36 @@ def children(pid: int) -> list[int]:
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on a free loopback port; its access log goes to a file."""
 
+    PORT_ATTEMPTS = 3  # a port can still be taken by another listener between the probe and gunicorn's bind
+
     def __init__(self, env: dict[str, str], workers: int = 2) -> None:
-        self.port = free_port()
+        self.env = env
         self.workers = workers
         self.pids: list[int] = []  # the workers, once up
+        self.attempts = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.port = free_port()
+        self.attempts += 1
         # The log is ours until stop() closes it.
         self.process, self.log = spawn_logged(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], ROOT,
-            env={**env, "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers)},
+            env={**self.env, "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(self.workers)},
         )
 
     def wait_until_up(self, seconds: float = 60) -> Gunicorn:
-        """Returns once /healthz answers 200 and every worker is up (start two, then wait for both)."""
+        """Returns once /healthz answers 200 and every worker is up (start two, then wait for both). A gunicorn that
+        found its port taken is started again on another one."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.tail()}")
+                tail = self.tail()
+                if "Address already in use" in tail and self.attempts < self.PORT_ATTEMPTS:
+                    self.log.close()
+                    self._start()
+                    continue
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {tail}")
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 connection.request("GET", "/healthz")

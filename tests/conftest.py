@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ from botocore.exceptions import BotoCoreError  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from bench.ports import free_port  # noqa: E402
 from dashboard import create_app  # noqa: E402
 from dashboard.config import Settings  # noqa: E402
 from dashboard.demo import BURSTS, demo_events  # noqa: E402
@@ -226,9 +226,7 @@ def csrf_token(client) -> str:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """moto's server in a process of its own, answering over HTTP on loopback, until the block ends."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,18 +20,13 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from bench.ports import free_port
 from dashboard.store import Table
 from tests.conftest import BURST, BURST_SIZE, DEMO_DAY, admin, csrf_field, put_items, settings_for, unique_table
 from tests.pages import error_message, fact, link, row_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
