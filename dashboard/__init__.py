@@ -63,9 +63,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
 
-    from .views.common import EventIdConverter, detail_url
+    from .views.common import EventIdConverter
     app.url_map.converters["event_id"] = EventIdConverter
-    app.jinja_env.globals["detail_url"] = detail_url
 
     # One table per environment (the first segment of the URL), or the single EVENTS_TABLE at today's URLs.
     found = Environments(settings, table)

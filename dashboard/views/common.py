@@ -34,16 +34,6 @@ class EventIdConverter(BaseConverter):
         return quote(value, safe="")
 
 
-def detail_url(event_id: str, back: str | None) -> str:
-    """An event's page, with the way back to this list when that still fits a request line (long ids, deep pages)."""
-    if back:
-        with_back: str = url_for("events.show_event", event_id=event_id, back=back)
-        if len(with_back) <= MAX_LINK_LENGTH:
-            return with_back
-    plain: str = url_for("events.show_event", event_id=event_id)
-    return plain
-
-
 # Stands for an event id in the one url_for a list page makes for all its rows; quote() leaves it as it is.
 _ANY_ID = "EVENT-ID"
 
