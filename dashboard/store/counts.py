@@ -26,7 +26,7 @@ from . import deadline
 from .clients import FANOUT_WORKERS
 from .errors import call
 from .events import FILTERED_READ_SIZE, read_request, second_condition
-from .ranges import SCAN_SEGMENTS, _seconds, second_named
+from .ranges import SCAN_SEGMENTS, second_named, seconds_to_read
 from .reading import Meter, filter_condition
 from .records import TIMESTAMP_ATTRIBUTE, Filters, ReadBudget, Span
 
@@ -126,7 +126,7 @@ class CountReader:
         filters = filters or Filters()
         per_second: dict[str, int] = {}
         cached = 0
-        seconds = _seconds(span, None)
+        seconds = seconds_to_read(span, None)
         while True:
             wave = list(itertools.islice(seconds, COUNT_WAVE))
             asked = []
@@ -177,7 +177,7 @@ class CountReader:
         filters = filters or Filters()
         # A range longer than half the cache could neither be answered from it nor kept in it.
         cacheable = (times.parse(span.end) - times.parse(span.start)).total_seconds() < self.cache.size // 2
-        seconds = list(_seconds(span, None)) if cacheable else []
+        seconds = list(seconds_to_read(span, None)) if cacheable else []
         known = {second: self.cache.get((self.table_name, filters, second)) for second in seconds}
         if cacheable and all(count is not None for count in known.values()):
             return _counts({second: count for second, count in known.items() if count}, None, True, meter,

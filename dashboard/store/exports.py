@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .deadline import carried
 from .errors import StoreError, call
 from .events import read_request
-from .ranges import _in_range, _ordered, range_condition  # the scan plan's own tests: items placed alike
+from .ranges import in_range, ordered_key, range_condition  # the scan plan's own tests: items placed alike
 from .reading import Meter
 from .records import Event, EventPage, Filters, PageKey, Span
 
@@ -96,7 +96,7 @@ class TableExports:
         response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Limit=SWEEP_PAGE,
                                      **({"ExclusiveStartKey": start_key} if start_key else {})))
         events = [Event(item) for item in response.get("Items", [])
-                  if (key := _ordered(item)) is not None and _in_range(key, span, None)]
+                  if (key := ordered_key(item)) is not None and in_range(key, span, None)]
         return EventPage(events=events, next_key=response.get("LastEvaluatedKey") or None, consumed_rcu=meter.rcu,
                          scanned_count=meter.items_read, calls=meter.calls, plan="range-sweep")
 

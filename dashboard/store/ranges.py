@@ -84,7 +84,7 @@ class RangeReader:
                budget: ReadBudget | None = None) -> EventPage:
         """A page of the range, reading seconds in waves until it is full, the range ends or the budget is spent."""
         meter = Meter(budget)
-        seconds = _seconds(span, after)
+        seconds = seconds_to_read(span, after)
         found: list[Event] = []
         wave_size = FIRST_WAVE
         last_read: str | None = None
@@ -157,9 +157,9 @@ class RangeReader:
             response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Segment=segment,
                                          TotalSegments=SCAN_SEGMENTS,
                                          **({"ExclusiveStartKey": start} if start else {})))
-            candidates = ((_ordered(item), item) for item in response.get("Items", []))
+            candidates = ((ordered_key(item), item) for item in response.get("Items", []))
             best = _first(itertools.chain(best, ((key, item) for key, item in candidates
-                                                 if key is not None and _in_range(key, span, after))),
+                                                 if key is not None and in_range(key, span, after))),
                           keep, span.descending)
             start = response.get("LastEvaluatedKey")
             if not start:
@@ -184,7 +184,7 @@ def _first(items: Iterator[tuple[Ordered, WireItem]], keep: int,
     return pick(keep, items, key=lambda pair: pair[0])
 
 
-def _ordered(item: WireItem) -> Ordered | None:
+def ordered_key(item: WireItem) -> Ordered | None:
     """(the second the item's timestamp names, its id); None when it names none (not in any range)."""
     second = second_named(item.get(TIMESTAMP_ATTRIBUTE, {}).get("S"))
     event_id = item.get(TABLE_KEY, {}).get("S")
@@ -203,7 +203,8 @@ def second_named(stamp: object) -> str | None:
     return times.format_stored(moment) if moment else None
 
 
-def _in_range(key: Ordered, span: Span, after: Keyset | None) -> bool:
+def in_range(key: Ordered, span: Span, after: Keyset | None) -> bool:
+    """Whether an item's key falls in the range and past the page's start (`after`, None on a first page)."""
     if not span.start <= key[0] <= span.end:
         return False
     if after is None:
@@ -222,7 +223,7 @@ def _after(events: list[Event], second: str, after: Keyset | None, span: Span) -
     return [event for event in events if (event.event_id < bound if span.descending else event.event_id > bound)]
 
 
-def _seconds(span: Span, after: Keyset | None) -> Iterator[str]:
+def seconds_to_read(span: Span, after: Keyset | None) -> Iterator[str]:
     """The seconds of the range still to read, in reading order, as stored strings."""
     sign = -1 if span.descending else 1
     first = times.parse(span.end if span.descending else span.start)
