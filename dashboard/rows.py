@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -25,9 +24,11 @@ COLUMNS = ("event_id", "event_type", "source", "key", "event_name", "size", "con
 _STORED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One event as the list shows it, every text escaped for HTML already; None where the attribute is absent."""
+class Row(NamedTuple):
+    """One event as the list shows it, every text escaped for HTML already; None where the attribute is absent.
+
+    A NamedTuple rather than a frozen dataclass: made 100 times a page, and a frozen dataclass sets each of its
+    13 fields through object.__setattr__ (about 1 µs a row more)."""
 
     event_id: Markup
     href: Markup
