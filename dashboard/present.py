@@ -79,6 +79,8 @@ def wire_json(item: dict[str, Any]) -> str:
     right-to-left override cannot turn the text around on the page."""
     text = simplejson.dumps(_wire_ready(item), indent=2, sort_keys=True, ensure_ascii=False)
     # The JSON encoder escapes control characters inside strings already; "\n" here is the indentation.
+    if text.replace("\n", "").isprintable():  # the usual case, tested in C rather than a call per character
+        return text
     return "".join(_json_escape(char) if char != "\n" and is_hidden(char) else char for char in text)
 
 
@@ -98,7 +100,9 @@ def _json_escape(char: str) -> str:
 def visible(value: Any) -> Markup:
     """Text for a page with every hidden character shown as its code point (U+202E), never acting on the text."""
     text = str(value)
-    if not any(is_hidden(char) for char in text):
+    # Every hidden character is one str.isprintable() refuses (categories C* and Z* but the space): the usual
+    # text is let through by one test in C, not a call per character.
+    if text.isprintable() or not any(is_hidden(char) for char in text):
         return escape(text)
     return Markup("").join(
         Markup('<span class="ctrl" title="{}">U+{:04X}</span>').format(unicodedata.name(char, "control character"),
