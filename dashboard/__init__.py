@@ -112,8 +112,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
         level=health.level,
         dimension=health.dimension_label,
     )
-    from .views.common import event_rows
+    from .views.common import event_rows, remembered_links
     app.jinja_env.globals["event_rows"] = event_rows  # the events table's rows, formatted once per page
+    app.jinja_env.globals["url_for"] = remembered_links(app.url_for)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

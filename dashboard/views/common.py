@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, has_request_context, render_template, request, url_for
 from werkzeug.routing import BaseConverter
 
 from .. import listing, rows
@@ -46,6 +46,33 @@ def detail_links() -> Callable[[str], str]:
     """
     before, _, after = url_for("events.show_event", event_id=_ANY_ID).rpartition(_ANY_ID)
     return lambda event_id: before + quote(event_id, safe="") + after
+
+
+# Fixed links remembered at most: a dozen per mount point (environments, the prefixes of a trusted proxy).
+_REMEMBERED_LINKS = 1024
+
+
+def remembered_links(build: Callable[..., str]) -> Callable[..., str]:
+    """`url_for` for templates: a link that takes no values (nav, forms, static files) is built once per mount point.
+
+    A page has a dozen such links, each the same for every request under one SCRIPT_NAME (the environment's
+    segment, a proxy's prefix); links with values (cursors, searches, ids) are built each time, as before.
+    """
+    remembered: dict[tuple[str, str, str | None], str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if (endpoint.startswith(".") or not has_request_context()
+                or (values and (endpoint != "static" or values.keys() != {"filename"}))):
+            return build(endpoint, **values)
+        key = (request.environ.get("SCRIPT_NAME", ""), endpoint, values.get("filename"))
+        found = remembered.get(key)
+        if found is None:
+            if len(remembered) >= _REMEMBERED_LINKS:
+                remembered.clear()
+            found = remembered[key] = build(endpoint, **values)
+        return found
+
+    return url_for
 
 
 def event_rows(events: Iterable[Event]) -> list[rows.Row]:
