@@ -22,7 +22,8 @@ TYPE_NAMES = {
 def human_bytes(value: Any) -> str:
     """1536 -> '1.5 KiB'; anything that is not a non-negative number is shown as it is."""
     try:
-        amount = Decimal(str(value))
+        # A stored number is a Decimal already (a list page asks for 100 of them): read again, it is the same.
+        amount = value if type(value) is Decimal else Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
     if not amount.is_finite() or amount < 0:

@@ -22,6 +22,7 @@ COLUMNS = ("event_id", "event_type", "source", "key", "event_name", "size", "con
            "processed_at")
 # The stored form, whole seconds in UTC: read straight by fromisoformat, its lag in whole seconds.
 _STORED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+_TEXT = (str, type(None))  # stored values whose phrases a page remembers, by the pair of them
 
 
 class Row(NamedTuple):
@@ -51,6 +52,7 @@ class _Page:
     def __init__(self, now: datetime) -> None:
         self.now = now
         self._escaped: dict[str, Markup] = {}
+        self._phrases: dict[tuple[str | None, str | None], tuple[Markup, Markup]] = {}
 
     def html(self, text: str) -> Markup:
         found = self._escaped.get(text)
@@ -65,8 +67,17 @@ class _Page:
         return None if value is None else self.cell(value)
 
     def moment_phrases(self, values: dict[str, Any]) -> tuple[Markup, Markup]:
-        """(how long ago the event happened, its processing lag)."""
+        """(how long ago the event happened, its processing lag): made once per pair of stored values on a page
+        (a search for one second, or a burst, repeats them row after row)."""
         stamp, processed = values.get("timestamp"), values.get("processed_at")
+        if type(stamp) not in _TEXT or type(processed) not in _TEXT:  # a number, a set ...: not worth a key
+            return self._moment_phrases(stamp, processed, values)
+        found = self._phrases.get((stamp, processed))
+        if found is None:
+            found = self._phrases[(stamp, processed)] = self._moment_phrases(stamp, processed, values)
+        return found
+
+    def _moment_phrases(self, stamp: Any, processed: Any, values: dict[str, Any]) -> tuple[Markup, Markup]:
         start, end = _stored_moment(stamp), _stored_moment(processed)
         moment = start or times.try_parse(stamp)
         ago = times.relative(moment, self.now) if moment else ""
