@@ -3,19 +3,21 @@
 Many concurrent clients hit the dashboard under gunicorn, mixing the list, timestamp search, detail,
 status, /api/status, static files and inserts, while the fault proxy in front of a local DynamoDB
 (moto's server, its own process, on loopback) cycles through every fault: refuse, hang, reset, delay,
-throttle, 500, AccessDenied and a missing table, with healthy spells between them. The first fault
-cycle is the warm-up (every page under every fault once); LOAD_CYCLES more are measured.
+throttle, 500, AccessDenied and a missing table, with healthy spells between them. The first
+LOAD_WARMUP_CYCLES (6) fault cycles are the warm-up (every page under every fault, and long enough for the
+allocator's caches to fill: bench/memory.py); LOAD_CYCLES more are measured.
 
 Every answer is checked against what the README documents for the fault in force when the request
 started or ended: 200/303 when healthy (a delay included), 503 with Retry-After when DynamoDB is
 down, static files always 200, and never slower than 5 s. Anything else is an error, counted by
 kind. Reports latency percentiles per fault, and each worker's memory at every phase change: how
 much it grew after the warm-up and how fast (bench/memory.py says what counts as flat).
-Bounded: LOAD_CYCLES (3), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: a cycle of 16 phases takes 40 s),
-LOAD_THINK_SECONDS (2.0, the mean pause of a client between requests). Exits 1 on any error or when
-memory is not flat. LOAD_TRACEMALLOC=1 runs the workers under tracemalloc (bench/traced_gunicorn.py)
-and writes what grew in their Python heap after the warm-up to bench/results/load-tracemalloc.txt: a
-diagnosis, slower and bigger, so it judges nothing and leaves load.json and RESULTS.md alone.
+Bounded: LOAD_WARMUP_CYCLES (6), LOAD_CYCLES (3), LOAD_CLIENTS (50), LOAD_PHASE_SECONDS (2.5: a cycle
+of 16 phases takes 40 s, the whole run 6 minutes), LOAD_THINK_SECONDS (2.0, the mean pause of a client
+between requests). Exits 1 on any error or when memory is not flat. LOAD_TRACEMALLOC=1 runs the workers
+under tracemalloc (bench/traced_gunicorn.py) and writes what grew in their Python heap after the warm-up
+to bench/results/load-tracemalloc.txt: a diagnosis, slower and bigger, so it judges nothing and leaves
+load.json and RESULTS.md alone.
 """
 from __future__ import annotations
 
@@ -44,13 +46,14 @@ from bench.faultproxy import FaultProxy
 
 from . import loadreport
 from .loadreport import percentiles
-from .memory import Reading, read_workers, snapshot_diff, verdict
+from .memory import WARM_UP_CYCLES, Reading, read_workers, snapshot_diff, verdict
 from .ports import free_port
 from .serving import children
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CYCLES = int(os.environ.get("LOAD_CYCLES", "3"))
+WARM_UP = max(1, int(os.environ.get("LOAD_WARMUP_CYCLES", str(WARM_UP_CYCLES))))
 TRACED = os.environ.get("LOAD_TRACEMALLOC") == "1"
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
 PHASE_SECONDS = float(os.environ.get("LOAD_PHASE_SECONDS", "2.5"))
@@ -131,7 +134,7 @@ class Sample:
     status: int | None  # None: no HTTP answer at all
     seconds: float
     retry_after: bool
-    cycle: int = 0  # the fault cycle it started in; 0 is the warm-up
+    cycle: int = 0  # the fault cycle it started in; the first WARM_UP are the warm-up
     failure: str = ""  # the client's exception when no answer came
     message: str = ""  # what a 503 said
     # The fault before the first of `faults`, and how long before the request it ended.
@@ -287,13 +290,13 @@ def report(load: Load) -> dict:
     for sample in load.samples:
         by_fault[sample.faults[0]].append(sample.seconds)
         statuses[sample.faults[0]][str(sample.status)] += 1
-    warm = {(sample.kind, fault) for sample in load.samples if sample.cycle == 0 for fault in sample.faults}
+    warm = {(sample.kind, fault) for sample in load.samples if sample.cycle < WARM_UP for fault in sample.faults}
     return {
         "clients": CLIENTS, "phase_seconds": PHASE_SECONDS, "think_seconds": THINK_SECONDS,
-        "cycles": {"warm_up": 1, "measured": CYCLES, "seconds_each": PHASES_PER_CYCLE * PHASE_SECONDS},
-        "requests": len(load.samples), "requests_in_warm_up": sum(sample.cycle == 0 for sample in load.samples),
+        "cycles": {"warm_up": WARM_UP, "measured": CYCLES, "seconds_each": PHASES_PER_CYCLE * PHASE_SECONDS},
+        "requests": len(load.samples), "requests_in_warm_up": sum(sample.cycle < WARM_UP for sample in load.samples),
         "errors": sum(errors.values()), "errors_by_kind": dict(errors),
-        "errors_in_warm_up": sum(sample.cycle == 0 and error_kind(sample) is not None for sample in load.samples),
+        "errors_in_warm_up": sum(sample.cycle < WARM_UP and error_kind(sample) is not None for sample in load.samples),
         "warm_up_missed": sorted(f"{kind} during {fault}" for kind in {sample.kind for sample in load.samples}
                                  for fault in ("pass", *FAULT_CYCLE) if (kind, fault) not in warm),
         "recovering_503s": sum(map(recovering, load.samples)),
@@ -302,7 +305,7 @@ def report(load: Load) -> dict:
         "statuses_by_fault": {fault: dict(counts) for fault, counts in sorted(statuses.items())},
         "latency_by_page": {kind: percentiles([s.seconds for s in load.samples if s.kind == kind])
                             for kind in sorted({s.kind for s in load.samples})},
-        "memory": verdict(load.readings),
+        "memory": verdict(load.readings, WARM_UP),
         "readings": [vars(reading) for reading in load.readings],
     }
 
@@ -314,7 +317,7 @@ class Snapshots:
         self.folder, self.master, self.taken = folder, 0, 0
 
     def at_cycle(self, cycle: int) -> None:
-        if cycle not in (1, CYCLES + 1):
+        if cycle not in (WARM_UP, WARM_UP + CYCLES):
             return
         self.taken += 1
         workers = children(self.master)
@@ -350,7 +353,7 @@ def main() -> int:
             snapshots.master = gunicorn.pid
             warm_up_pages(Load(url, proxy, events))  # not in the report
             load = Load(url, proxy, events, gunicorn.pid)
-            load.run(1 + CYCLES, snapshots.at_cycle if TRACED else lambda _: None)
+            load.run(WARM_UP + CYCLES, snapshots.at_cycle if TRACED else lambda _: None)
             result = report(load)
             traced = snapshots.diff() if TRACED else []
         finally:

@@ -26,8 +26,9 @@ def markdown(result: dict[str, Any]) -> list[str]:
     lines = [HEADING, "",
              (f"{result['clients']} clients (a pause of 0–{2 * result['think_seconds']:g} s between requests) against "
               f"gunicorn, 2 workers × 16 threads, with HTTP Basic sign-in. The fault proxy cycles through every fault "
-              f"with a healthy spell before each ({cycles['seconds_each']:g} s a cycle): one cycle of warm-up, then "
-              f"{cycles['measured']} measured. Load average {result['load_average']['start']} at the start, "
+              f"with a healthy spell before each ({cycles['seconds_each']:g} s a cycle): {cycles['warm_up']} "
+              f"cycle{'' if cycles['warm_up'] == 1 else 's'} of warm-up, then {cycles['measured']} measured. "
+              f"Load average {result['load_average']['start']} at the start, "
               f"{result['load_average']['end']} at the end: other work shares this 2-core machine, so the latencies "
               "carry its noise."), "",
              (f"**{result['requests']:,} requests ({result['requests_in_warm_up']:,} in the warm-up), "
@@ -44,16 +45,26 @@ def markdown(result: dict[str, Any]) -> list[str]:
                      f"{figures['max_ms']} |")
     lines += ["", (f"Memory is *flat* when every worker's RSS grows by less than {memory['flat_growth_mb']:g} MB from "
                    f"the end of the warm-up to the end of the run and by less than {memory['flat_last_cycle_mb']:g} MB "
-                   "over the last cycle; the slope is the least-squares fit over the measured cycles, against time and "
-                   f"against requests served. Memory: **{'flat' if memory['flat'] else 'NOT flat'}**."), "",
-              "| worker | after warm-up | end | growth | last cycle | MB/min | MB per 1,000 requests | threads |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                   "over the last cycle, once the warm-up has filled the allocator's caches (bench/memory.py); the "
+                   "slope is the least-squares fit over the measured cycles, against time and against requests served. "
+                   f"Memory: **{'flat' if memory['flat'] else 'NOT flat'}**."), "",
+              "| worker | after warm-up | end | growth | last cycle | MB/min | MB per 1,000 requests | threads "
+              "| rise a cycle, MB (warm-up / measured) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for pid, worker in memory["workers"].items():
         lines.append(f"| {pid} | {worker['warm_mb']:.1f} MB | {worker['end_mb']:.1f} MB | "
                      f"{worker['growth_mb']:+.2f} MB | {worker['last_cycle_mb']:+.2f} MB | "
                      f"{worker['mb_per_minute']:+.3f} | "
-                     f"{worker['mb_per_1000_requests']:+.3f} | {worker['threads_warm']} → {worker['threads_end']} |")
+                     f"{worker['mb_per_1000_requests']:+.3f} | {worker['threads_warm']} → {worker['threads_end']} | "
+                     f"{_rises(worker['rise_per_cycle_mb'], memory['warm_up_cycles'])} |")
     return lines
+
+
+def _rises(rises: list[float], warm_up: int) -> str:
+    def mb(values: list[float]) -> str:
+        return " ".join(f"{value:+.2f}" for value in values)
+
+    return f"{mb(rises[:warm_up])} / {mb(rises[warm_up:])}"
 
 
 def section(text: str) -> str:
