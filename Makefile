@@ -24,8 +24,8 @@ test-unit: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser
 
-lint: $(STAMP)  ## ruff and mypy, configured in pyproject.toml; both always run, so one pass shows every finding
-	status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; exit $$status
+lint: $(STAMP)  ## ruff, mypy (pyproject.toml) and the import contract (.importlinter); all run, so one pass shows every finding
+	status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; $(BIN)/lint-imports --no-logo || status=1; exit $$status
 
 # Only uv, at its pinned version: a requirements file that no longer agrees with constraints.txt must not stop
 # the lock that fixes it.

@@ -144,7 +144,7 @@ def start(name: str) -> Backend:
 
 
 def _serve_moto(port: int) -> None:
-    from dashboard.local import start_server
+    from dashboard.local.server import start_server
 
     server, endpoint = start_server(port=port)
     print(f"moto server at {endpoint}", flush=True)

@@ -92,8 +92,8 @@ def start_backend() -> tuple[subprocess.Popen, str]:
 
 
 def seed(endpoint: str, table_name: str) -> list[dict]:
-    from dashboard.config import Settings
-    from dashboard.local import demo_events
+    from dashboard.app.demo import demo_events
+    from dashboard.settings.config import Settings
     from dashboard.store import Table
     from dashboard.store.admin import TableAdmin
 

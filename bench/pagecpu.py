@@ -47,8 +47,8 @@ PAGES = {
 
 def build(environments: bool) -> Flask:
     """The app as wsgi.py builds it (one table, or the same table as environment `prod`), its table seeded."""
-    from dashboard import create_app
-    from dashboard.demo import demo_events
+    from dashboard.app import create_app
+    from dashboard.app.demo import demo_events
     from dashboard.store.admin import TableAdmin
 
     values = {"SECRET_KEY": SECRET_KEY, "EVENTS_TABLE": TABLE, "AWS_REGION": "us-east-1",

@@ -40,10 +40,10 @@ PARTS = (
     Part("typed items -> Python values (TypeDeserializer)", "boto3/dynamodb/types.py", ("deserialize",), "render"),
     Part("url_for (nav, pager and one for all row links)", "flask/app.py", ("url_for",), "render"),
     Part("HTML escaping (markupsafe)", "markupsafe/__init__.py", ("escape",), "render"),
-    Part("present.cell/human_bytes/ago/lag (rows.py calls them once a row)", "dashboard/present.py",
+    Part("present.cell/human_bytes/ago/lag (rows.py calls them once a row)", "dashboard/formats/present.py",
          ("cell", "human_bytes", "ago", "lag"), "render"),
-    Part("reading the page cursor (itsdangerous)", "dashboard/cursors.py", ("decode",)),
-    Part("signing the next/previous cursors (itsdangerous)", "dashboard/cursors.py", ("encode",)),
+    Part("reading the page cursor (itsdangerous)", "dashboard/questions/cursors.py", ("decode",)),
+    Part("signing the next/previous cursors (itsdangerous)", "dashboard/questions/cursors.py", ("encode",)),
     Part("item count (DescribeTable, cached a minute)", "dashboard/store", ("approximate_count",)),
 )
 _PLUMBING = ("werkzeug/test.py", "flask/testing.py", "cProfile", "bench/profiling.py")
@@ -78,7 +78,7 @@ def _row(key: tuple[str, int, str], entry: tuple, requests: int) -> dict[str, An
 
 
 def profile_page(endpoint: str, table: str, path: str, requests: int) -> dict[str, Any]:
-    from dashboard import create_app
+    from dashboard.app import create_app
 
     app = create_app({
         "SECRET_KEY": SECRET_KEY, "EVENTS_TABLE": table, "AWS_ENDPOINT_URL_DYNAMODB": endpoint,

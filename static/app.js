@@ -251,7 +251,7 @@
   });
 
   // ------------------------------------------------------------------------------------------- Live tail
-  // A range that ends now can follow what arrives (templates/events/_tail.html, dashboard/tail.py): every few
+  // A range that ends now can follow what arrives (templates/events/_tail.html, dashboard/questions/tail.py): every few
   // seconds htmx asks /tail for the seconds not read yet, from where the last poll stopped; the rows go on top
   // of the table, skipping any it shows already. Paused while the tab is hidden; stopped by the toggle, after
   // the stated time (hidden time counts) or by a poll that failed, whose error is in #alerts.

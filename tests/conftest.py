@@ -36,16 +36,16 @@ from botocore.stub import Stubber  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench.ports import free_port  # noqa: E402
-from dashboard import create_app  # noqa: E402
-from dashboard.config import Settings  # noqa: E402
-from dashboard.demo import BURSTS, demo_events  # noqa: E402
+from dashboard.app import create_app  # noqa: E402
+from dashboard.app.demo import BURSTS, demo_events  # noqa: E402
+from dashboard.formats.times import format_stored  # noqa: E402
+from dashboard.settings.config import Settings  # noqa: E402
 from dashboard.store import TIMESTAMP_INDEX, Table  # noqa: E402
 from dashboard.store.admin import TableAdmin  # noqa: E402
-from dashboard.times import format_stored  # noqa: E402
 
 SECRET = "test-secret-key-0123456789abcdef"
 DEMO_DAY = date(2024, 1, 1)
-# The demo day's busiest second (dashboard/demo.py BURSTS): a batch job wrote more events in it than any page holds.
+# The demo day's busiest second (dashboard/app/demo.py BURSTS): a batch job wrote more events in it than any page holds.
 _BURST_OFFSET, BURST_SIZE = max(BURSTS, key=lambda burst: burst[1])
 BURST = format_stored(datetime.combine(DEMO_DAY, time(tzinfo=UTC)) + timedelta(seconds=_BURST_OFFSET))
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

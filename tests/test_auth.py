@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard.config import ConfigError, Settings
+from dashboard.app import create_app
+from dashboard.settings.config import ConfigError, Settings
 from tests.conftest import csrf_field, csrf_token, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def test_every_insert_attempt_is_audited_with_the_user(signed_in_app, table, cap
 
 
 def test_auth_off_is_open_and_says_so_in_the_log(table, caplog):
-    with caplog.at_level(logging.WARNING, logger="dashboard.auth"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.web.auth"):
         app = create_app(settings_for(table.name), table=table)
     assert app.test_client().get("/events").status_code == 200
     assert "sign-in is OFF" in caplog.text

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from dashboard import charts
-from dashboard.store.metrics import WINDOWS, CapacityMetrics, MetricPoint, MetricSeries
+from dashboard.questions import charts
+from dashboard.store.table_records import WINDOWS, CapacityMetrics, MetricPoint, MetricSeries
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

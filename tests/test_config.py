@@ -1,7 +1,7 @@
 """config.py: settings come from the environment and are refused early, with a reason, when they cannot work."""
 import pytest
 
-from dashboard.config import ConfigError, Settings
+from dashboard.settings.config import ConfigError, Settings
 
 KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 OPEN = {"DASHBOARD_AUTH": "off"}

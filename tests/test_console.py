@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import console
+from dashboard.web import console
 from tests.conftest import put_items
 
 

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from dashboard.cursors import MAX_TRAIL, CursorError, Cursors, Position
+from dashboard.questions.cursors import MAX_TRAIL, CursorError, Cursors, Position
 from dashboard.store import Keyset
 
 ids = st.text(min_size=1, max_size=60)

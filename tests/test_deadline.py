@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from bench.faultproxy import CANNED
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.store import BackendUnavailable, DeadlineExceeded, StoreError, Table, breaker, deadline
 from tests.conftest import settings_for
 

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from dashboard import ConfigError, create_app
-from dashboard.config import Settings
+from dashboard.app import create_app
+from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table
 from tests.conftest import SECRET, admin, csrf_field, moto_server, put_items, settings_for, unique_table
 from tests.pages import error_message, fact, link

@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from dashboard.cursors import Position
-from dashboard.listing import cursor_scope
+from dashboard.questions.cursors import Position
+from dashboard.questions.listing import cursor_scope
 from tests.conftest import put_items, read_calls, seed
 from tests.pages import error_message, fact, link, marked_link, row_ids, walk
 

@@ -3,9 +3,9 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard import health
-from dashboard.store.records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
+from dashboard.questions import health
 from dashboard.store.status import describe
+from dashboard.store.table_records import AutoScalingStatus, PitrStatus, TableStatus, TtlStatus
 from tests.conftest import stubbed_status_page, table_description
 from tests.pages import fact, findings
 
@@ -62,7 +62,7 @@ def test_api_status_carries_the_same_findings(client):
 
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
-from dashboard.store.metrics import WINDOWS, CapacityMetrics, MetricPoint, MetricSeries  # noqa: E402
+from dashboard.store.table_records import WINDOWS, CapacityMetrics, MetricPoint, MetricSeries  # noqa: E402
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

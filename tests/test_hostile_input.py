@@ -5,9 +5,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from dashboard import times
-from dashboard.cursors import MAX_TOKEN_LENGTH
-from dashboard.views.common import MAX_LINK_LENGTH
+from dashboard.formats import times
+from dashboard.questions.cursors import MAX_TOKEN_LENGTH
+from dashboard.web.views.common import MAX_LINK_LENGTH
 from tests.conftest import csrf_token, put_items, seed
 from tests.pages import fact, link, marked_link, row_ids
 

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from dashboard import create_app
-from dashboard.views.common import READ_ONLY_MESSAGE
+from dashboard.app import create_app
+from dashboard.web.environments import READ_ONLY_MESSAGE
 from tests.conftest import csrf_field, csrf_token, settings_for, stub_error
 from tests.pages import error_message, fact
 
@@ -167,7 +167,7 @@ def test_a_time_left_untouched_is_the_time_of_submitting(client, table, monkeypa
     page = client.get("/events/new").get_data(as_text=True)
     shown = field_value(page, "timestamp")
     assert field_value(page, "timestamp_prefilled") == shown
-    monkeypatch.setattr("dashboard.times.now_stored", lambda: "2031-05-06T07:08:09Z")
+    monkeypatch.setattr("dashboard.formats.times.now_stored", lambda: "2031-05-06T07:08:09Z")
     client.post("/events", data=valid_form(client, timestamp=shown, timestamp_prefilled=shown))
     assert table.events.get("test-form-1").values["timestamp"] == "2031-05-06T07:08:09Z"
 

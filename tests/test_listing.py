@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard.cursors import Cursors
-from dashboard.listing import BadParameter, TimeRange, parse_query, quick_ranges
+from dashboard.questions.cursors import Cursors
+from dashboard.questions.listing import BadParameter, TimeRange, parse_query, quick_ranges
 from dashboard.store import Filters
 
 CURSORS = Cursors("0123456789abcdef-secret")

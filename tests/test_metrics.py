@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.store import TIMESTAMP_INDEX, Table
 from dashboard.store.admin import MetricSample
 from tests.conftest import admin, settings_for, unique_table
@@ -223,7 +223,7 @@ def test_the_page_stops_waiting_for_metrics_at_its_deadline(table, monkeypatch):
 
 
 def test_cloudwatch_is_asked_at_the_dynamodb_stand_in_unless_told_otherwise():
-    from dashboard.config import Settings
+    from dashboard.settings.config import Settings
     base = {"SECRET_KEY": "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "DASHBOARD_AUTH": "off",
             "AWS_ENDPOINT_URL_DYNAMODB": "http://localhost:8000"}
     assert Settings.from_mapping(base).cloudwatch_endpoint == "http://localhost:8000"
@@ -233,7 +233,7 @@ def test_cloudwatch_is_asked_at_the_dynamodb_stand_in_unless_told_otherwise():
 
 
 def test_the_demo_metrics_follow_the_demo_events_and_throttle_the_largest_burst():
-    from dashboard.local import BURSTS, demo_events, demo_metrics
+    from dashboard.app.demo import BURSTS, demo_events, demo_metrics
     now = datetime(2024, 1, 2, 16, 0, 30, tzinfo=UTC)
     events = list(demo_events(600, (now - timedelta(days=1)).date(), seed=11))
     samples = demo_metrics(events, now)
@@ -251,7 +251,7 @@ def test_the_demo_metrics_follow_the_demo_events_and_throttle_the_largest_burst(
 def test_pages_of_an_answer_are_joined_point_by_point(table):
     from botocore.stub import Stubber
 
-    from dashboard.store.metrics import WINDOWS
+    from dashboard.store.table_records import WINDOWS
     reader = table.status.metrics
     start, _ = reader.bounds(WINDOWS["1h"])
     first, second = start + timedelta(minutes=1), start + timedelta(minutes=2)

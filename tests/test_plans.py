@@ -1,7 +1,7 @@
 """plans.py: the cost estimate that picks fan-out or scan for a range, and when fan-out is not an option."""
 from hypothesis import given, strategies as st
 
-from dashboard import plans
+from dashboard.questions import plans
 
 
 def test_fanout_costs_a_minimum_read_and_a_call_per_second():

@@ -1,7 +1,7 @@
 """present.py: formatting for people, never more precise or less exact than what is stored."""
 import pytest
 
-from dashboard import present
+from dashboard.formats import present
 
 
 @pytest.mark.parametrize("timestamp,processed_at,shown", [

@@ -10,7 +10,7 @@ import pytest
 import simplejson
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.store import events as store_events
 from tests.conftest import put_items, read_calls, settings_for
 from tests.pages import fact, link, row_ids, walk

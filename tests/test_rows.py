@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
-from dashboard import present, rows, times
+from dashboard.formats import present, times
 from dashboard.store.records import Event, to_wire
+from dashboard.web import rows
 
 NOW = datetime(2024, 1, 2, 12, 0, 0, tzinfo=UTC)
 TEXTS = ("event_type", "source", "key", "event_name", "content_type")

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from dashboard import create_app
-from dashboard.config import ConfigError
-from dashboard.store.exports import S3Export
+from dashboard.app import create_app
+from dashboard.settings.config import ConfigError
+from dashboard.store.s3_exports import S3Export
 from tests.conftest import answer, csrf_field, csrf_token, read_calls, seed, settings_for
 from tests.pages import fact
 
@@ -43,7 +43,7 @@ def export_form(client) -> dict[str, str]:
 def finished(table, arn: str) -> S3Export:
     """moto runs an export in a thread of its own: its outcome, once it has one."""
     for _ in range(200):
-        export = table.exports.describe_s3(arn)
+        export = table.s3_exports.describe_s3(arn)
         if export.status != "IN_PROGRESS":
             return export
         time.sleep(0.05)
@@ -59,7 +59,7 @@ def test_the_status_page_offers_the_export_and_starts_it_into_the_configured_buc
     assert started.status_code == 303 and started.headers["Location"].endswith("/status#export")
     assert fact(client.get("/status").get_data(as_text=True), "export-started").startswith(
         f"Export to s3://{BUCKET}/dumps/ started")
-    [listed] = table.exports.s3_exports().exports
+    [listed] = table.s3_exports.s3_exports().exports
     export = finished(table, listed.arn)
     assert export.status == "COMPLETED" and export.item_count == 30 and export.prefix == "dumps"
     page = client.get("/status/exports").get_data(as_text=True)
@@ -71,7 +71,7 @@ def test_without_a_prefix_exports_go_under_the_tables_name(table, bucket):
     client = exporting_client(table)
     assert fact(client.get("/status").get_data(as_text=True), "export-destination") == f"s3://{BUCKET}/{table.name}/"
     assert client.post("/status/exports", data=export_form(client)).status_code == 303
-    assert table.exports.s3_exports().exports[0].prefix == table.name
+    assert table.s3_exports.s3_exports().exports[0].prefix == table.name
 
 
 def test_a_double_submit_sends_the_same_client_token_so_dynamodb_starts_one_export(table, bucket):
@@ -91,7 +91,7 @@ def test_a_double_submit_sends_the_same_client_token_so_dynamodb_starts_one_expo
 def test_an_export_into_a_missing_bucket_is_listed_as_failed_with_its_reason(table, mocked_aws):
     client = exporting_client(table)
     assert client.post("/status/exports", data=export_form(client)).status_code == 303
-    finished(table, table.exports.s3_exports().exports[0].arn)
+    finished(table, table.s3_exports.s3_exports().exports[0].arn)
     page = client.get("/status/exports").get_data(as_text=True)
     assert fact(page, "export-status") == "FAILED"
     assert fact(page, "export-failure") == "S3NoSuchBucket The specified bucket does not exist"
@@ -165,7 +165,7 @@ def test_read_only_mode_offers_no_export_and_refuses_the_post(table, bucket):
     page = client.get("/status").get_data(as_text=True)
     assert "data-export-form" not in page and "read-only" in fact(page, 'export-missing="read-only"')
     assert client.post("/status/exports", data={"client_token": "abc"}).status_code == 403
-    assert table.exports.s3_exports().exports == []
+    assert table.s3_exports.s3_exports().exports == []
 
 
 def test_a_post_without_its_csrf_token_or_with_a_bad_client_token_is_400(table, bucket):
@@ -173,7 +173,7 @@ def test_a_post_without_its_csrf_token_or_with_a_bad_client_token_is_400(table, 
     form = export_form(client)
     assert client.post("/status/exports", data={"client_token": form["client_token"]}).status_code == 400
     assert client.post("/status/exports", data={**form, "client_token": "$bad token"}).status_code == 400
-    assert table.exports.s3_exports().exports == []
+    assert table.s3_exports.s3_exports().exports == []
 
 
 def test_every_export_attempt_leaves_an_audit_line(table, bucket, caplog):

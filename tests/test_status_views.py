@@ -3,7 +3,7 @@ import html
 import json
 import re
 
-from dashboard import create_app
+from dashboard.app import create_app
 from tests.conftest import settings_for, stub_error, stubbed_status_page
 from tests.pages import error_message, fact, findings
 

@@ -1,4 +1,4 @@
-"""Live tail (dashboard/tail.py, views/tail.py): each poll reads only the settled seconds it has not read yet."""
+"""Live tail (questions/tail.py, web/views/tail.py): each poll reads only the settled seconds it has not read yet."""
 from __future__ import annotations
 
 import html
@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from dashboard import tail
-from dashboard.config import ConfigError, Settings
-from dashboard.cursors import Cursors
-from dashboard.listing import BadParameter
+from dashboard.formats.times import format_stored
+from dashboard.questions import tail
+from dashboard.questions.cursors import Cursors
+from dashboard.questions.listing import BadParameter
+from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Filters, Keyset, ReadBudget, Table
-from dashboard.times import format_stored
 from tests.conftest import SECRET, put_items, read_calls, seed
 from tests.pages import row_ids
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard import create_app, timeline
-from dashboard.demo import demo_events
+from dashboard.app import create_app
+from dashboard.app.demo import demo_events
+from dashboard.questions import timeline
 from dashboard.store import CountCache, Filters, Span, Table
 from dashboard.store.counts import Counts
 from tests import test_ranges

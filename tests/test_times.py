@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from dashboard import times
+from dashboard.formats import times
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 30),
                        timezones=st.just(UTC)).map(lambda m: m.replace(microsecond=0))

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.store import EventExists, Table, WriteOutcomeUnknown
 from tests.conftest import admin, csrf_token, settings_for, unique_table
 

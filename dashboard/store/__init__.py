@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import Settings
+from dashboard.settings.config import Settings
+
 from . import breaker, deadline
 from .clients import Clients, build_clients
 from .counts import CountCache, CountReader, Counts
@@ -26,11 +27,13 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .events import EventStore
-from .exports import TableExports
 from .identity import TableIdentity
 from .ranges import RangeReader
-from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span, TableStatus
+from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span
+from .s3_exports import S3Exporter
 from .status import StatusReader
+from .sweeps import Sweeper
+from .table_records import TableStatus
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
@@ -51,7 +54,8 @@ class Table:
     status: StatusReader
     ranges: RangeReader
     counts: CountReader
-    exports: TableExports
+    sweeps: Sweeper  # a downloaded file's Scan pass over a range
+    s3_exports: S3Exporter  # DynamoDB's own export of the table to S3
     # Its account and region, learnt from the ARN that any DescribeTable of the table returns.
     identity: TableIdentity
 
@@ -65,5 +69,6 @@ class Table:
            counts_cache: CountCache | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
-                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache), TableExports(clients.dynamodb, name),
+                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache), Sweeper(clients.dynamodb, name),
+                   S3Exporter(clients.dynamodb, name),
                    TableIdentity(clients.dynamodb, name))

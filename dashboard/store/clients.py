@@ -9,7 +9,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import NoRegionError, ProfileNotFound
 
-from ..config import LOCAL_REGION, ConfigError, Settings
+from dashboard.settings.config import LOCAL_REGION, ConfigError, Settings
+
 from .attempts import watch_attempts
 from .breaker import with_breaker
 from .deadline import bound_by_deadline

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.conditions import Attr
 
-from .. import times
+from dashboard.formats import times
+
 from . import deadline
 from .clients import FANOUT_WORKERS
 from .errors import call

@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import call
-from .records import TIMESTAMP_INDEX, Unavailable
+from .records import TIMESTAMP_INDEX
+from .table_records import (
+    DEFAULT_WINDOW as DEFAULT_WINDOW,
+    WINDOWS as WINDOWS,
+    CapacityMetrics,
+    MetricPoint,
+    MetricSeries,
+    Unavailable,
+    Window,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -19,28 +28,6 @@ MAX_QUERIES_PER_CALL = 500
 # total): the dashboard asks for every data-plane operation and adds them into one series.
 THROTTLED_OPERATIONS = ("GetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem",
                         "BatchWriteItem", "TransactGetItems", "TransactWriteItems")
-
-
-@dataclass(frozen=True)
-class Window:
-    """A span of time the status page shows, and the CloudWatch period of its points."""
-
-    name: str  # as the URL says it: 1h, 24h, 7d
-    label: str
-    span: timedelta
-    period: int  # seconds per point
-
-    @property
-    def period_label(self) -> str:
-        return f"{self.period // 60} min" if self.period < 3600 else f"{self.period // 3600} h"
-
-
-WINDOWS = {window.name: window for window in (
-    Window("1h", "Last hour", timedelta(hours=1), 60),
-    Window("24h", "Last 24 hours", timedelta(hours=24), 300),
-    Window("7d", "Last 7 days", timedelta(days=7), 3600),
-)}
-DEFAULT_WINDOW = WINDOWS["1h"]
 
 
 @dataclass(frozen=True)
@@ -76,56 +63,6 @@ INDEX_SERIES = (
     *TABLE_SERIES[:4],
     SeriesSpec("OnlineIndexPercentageProgress", "Index build progress", "%", "Maximum", cumulative=False),
 )
-
-
-@dataclass(frozen=True)
-class MetricPoint:
-    at: datetime  # the start of the period, UTC
-    value: float
-
-
-@dataclass(frozen=True)
-class MetricSeries:
-    """One series over the window: only the periods CloudWatch reported, oldest first."""
-
-    key: str
-    metric: str
-    label: str
-    unit: str
-    statistic: str
-    cumulative: bool
-    throttle: bool
-    points: list[MetricPoint]
-
-    @property
-    def latest(self) -> MetricPoint | None:
-        return self.points[-1] if self.points else None
-
-    @property
-    def peak(self) -> float | None:
-        return max(point.value for point in self.points) if self.points else None
-
-    @property
-    def total(self) -> float | None:
-        if not self.cumulative:
-            return None
-        return sum(point.value for point in self.points)
-
-
-@dataclass(frozen=True)
-class CapacityMetrics:
-    """The table's and the index's series over one window, or why CloudWatch could not say."""
-
-    window: Window
-    start: datetime
-    end: datetime
-    table: list[MetricSeries] = field(default_factory=list)
-    index: list[MetricSeries] = field(default_factory=list)
-    index_name: str = TIMESTAMP_INDEX
-    unavailable: Unavailable | None = None
-
-    def all_series(self) -> list[MetricSeries]:
-        return [*self.table, *self.index]
 
 
 def window_bounds(window: Window, now: datetime) -> tuple[datetime, datetime]:

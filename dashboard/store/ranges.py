@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
-from .. import times
+from dashboard.formats import times
+
 from . import deadline
 from .clients import FANOUT_WORKERS
 from .errors import StoreError, call

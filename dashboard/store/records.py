@@ -1,17 +1,15 @@
-"""Plain records the store hands out (Event, EventPage, TableStatus ...): never boto3 shapes."""
+"""Plain records of events the store hands out (Event, EventPage, Filters ...): never boto3 shapes.
+
+The table's own state (TableStatus, CapacityMetrics ...) is in table_records.py."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-if TYPE_CHECKING:
-    from .metrics import CapacityMetrics
 
 TABLE_KEY = "event_id"
 TIMESTAMP_INDEX = "timestamp-index"
@@ -135,91 +133,3 @@ class EventPage:
 
 
 # ---------------------------------------------------------------------------- status
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """Why one status panel could not be read: the others still render."""
-
-    reason: str  # "denied", "unsupported", "timeout" or "error"
-    message: str
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    name: str
-    status: str
-    key_schema: list[tuple[str, str]]
-    projection: str
-    item_count: int | None
-    size_bytes: int | None
-    read_capacity: int | None
-    write_capacity: int | None
-    backfilling: bool = False
-
-
-@dataclass(frozen=True)
-class TableDescription:
-    name: str
-    status: str
-    arn: str | None
-    created_at: datetime | None
-    key_schema: list[tuple[str, str]]
-    attribute_types: dict[str, str]
-    item_count: int | None
-    size_bytes: int | None
-    billing_mode: str
-    read_capacity: int | None
-    write_capacity: int | None
-    indexes: list[IndexStatus]
-    sse_status: str
-    sse_type: str | None
-    kms_key: str | None
-    stream_enabled: bool
-    stream_view_type: str | None
-    table_class: str
-    deletion_protection: bool | None
-    raw: dict[str, Any] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class PitrStatus:
-    status: str  # ENABLED, DISABLED or UNKNOWN
-    earliest_restorable: datetime | None = None
-    latest_restorable: datetime | None = None
-    backups_status: str | None = None
-    unavailable: Unavailable | None = None
-
-
-@dataclass(frozen=True)
-class TtlStatus:
-    status: str  # ENABLED, DISABLED, ENABLING, DISABLING or UNKNOWN
-    attribute: str | None = None
-    unavailable: Unavailable | None = None
-
-
-@dataclass(frozen=True)
-class ScalingTarget:
-    resource: str
-    dimension: str  # as application-autoscaling names it: dynamodb:table:ReadCapacityUnits
-    min_capacity: int
-    max_capacity: int
-    target_utilization: float | None
-
-
-@dataclass(frozen=True)
-class AutoScalingStatus:
-    targets: list[ScalingTarget]
-    unavailable: Unavailable | None = None
-
-
-@dataclass(frozen=True)
-class TableStatus:
-    table_name: str
-    description: TableDescription | None
-    description_unavailable: Unavailable | None
-    pitr: PitrStatus
-    ttl: TtlStatus
-    autoscaling: AutoScalingStatus
-    # CloudWatch's series over the window the page asked for; None when nobody asked.
-    metrics: CapacityMetrics | None = None

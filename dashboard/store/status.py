@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 from .clients import MAX_POOL_CONNECTIONS, Clients
 from .deadline import carried
 from .errors import AccessDenied, BackendUnavailable, StoreError, Unsupported, call
-from .metrics import DEFAULT_WINDOW, CapacityMetrics, MetricsReader, Window
-from .records import (
+from .metrics import MetricsReader
+from .table_records import (
+    DEFAULT_WINDOW,
     AutoScalingStatus,
+    CapacityMetrics,
     IndexStatus,
     PitrStatus,
     ScalingTarget,
@@ -20,6 +22,7 @@ from .records import (
     TableStatus,
     TtlStatus,
     Unavailable,
+    Window,
 )
 
 P = TypeVar("P", PitrStatus, TtlStatus)

@@ -82,7 +82,7 @@ def browser():
 def rigged_dashboard(moto_endpoint, demo_table):
     """Start another dashboard on the demo table, one attempt per call, whose clients a test rigs to fail:
     `app, url = rigged_dashboard()`. Each is stopped at the end of the module."""
-    from dashboard import create_app
+    from dashboard.app import create_app
     from tests.conftest import LiveServer, settings_for
 
     servers = []
@@ -104,8 +104,8 @@ def scratch_server(live_server, demo_table):
     The demo table then holds exactly its 600 events whatever order the tests run in: the first
     pages of a scan, the screenshots and every row count stay the same.
     """
-    from dashboard import create_app
-    from dashboard.local import demo_events
+    from dashboard.app import create_app
+    from dashboard.app.demo import demo_events
     from dashboard.store import Table
     from tests.conftest import admin, put_items
 
@@ -123,7 +123,7 @@ def demo_capacity(live_server):
     """CloudWatch samples for the demo table, as `make run` writes them: yesterday's writes and throttled burst."""
     from datetime import datetime, timedelta
 
-    from dashboard.local import demo_events, demo_metrics
+    from dashboard.app.demo import demo_events, demo_metrics
     from tests.conftest import admin
 
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
@@ -136,7 +136,7 @@ def budget_server(live_server):
 
     No time budget to speak of: where a page stops depends on RCUs only, so the journey is the same on a busy machine.
     """
-    from dashboard import create_app
+    from dashboard.app import create_app
 
     settings = dataclasses.replace(live_server.app.config["SETTINGS"], read_budget_rcu=10.0, read_budget_seconds=300.0)
     server = type(live_server)(create_app(settings)).start()

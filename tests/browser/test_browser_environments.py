@@ -22,9 +22,9 @@ NAMES = ("dev", "staging", "prod")
 @pytest.fixture(scope="module")
 def environments_url(moto_endpoint, tmp_path_factory):
     """A dashboard of three environments on the HTTP server (prod marked production), each with its own demo data."""
-    from dashboard import create_app
-    from dashboard.config import Settings
-    from dashboard.local import demo_events
+    from dashboard.app import create_app
+    from dashboard.app.demo import demo_events
+    from dashboard.settings.config import Settings
     from dashboard.store import Table
 
     blocks = []

@@ -12,7 +12,7 @@ from tests.browser.test_browser_without_javascript import load
 
 pytestmark = pytest.mark.browser
 
-# Around the demo day's 130-event burst at 13:00:00 (dashboard/local.py BURSTS).
+# Around the demo day's 130-event burst at 13:00:00 (dashboard/app/demo.py BURSTS).
 WINDOW = ("2024-01-01T12:59:50Z", "2024-01-01T13:00:40Z")
 # Rare in the demo data (3 in 100): most seconds of a window hold none, so a tight budget ends pages early.
 RARE = "ObjectRemoved:DeleteMarkerCreated"

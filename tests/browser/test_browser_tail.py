@@ -34,7 +34,7 @@ HIDE = """hidden => {
 @pytest.fixture(scope="module")
 def tail_dashboard(moto_endpoint):
     """Start a dashboard on a fresh, empty table of its own: `table, url = tail_dashboard(**settings)`."""
-    from dashboard import create_app
+    from dashboard.app import create_app
     from dashboard.store import Table
     from tests.conftest import LiveServer, admin, settings_for, unique_table
 

@@ -1,0 +1,83 @@
+"""The embedded local DynamoDB (moto's server mode, over real HTTP), filled with demo data; used only when asked for.
+
+`make run` is `python -m dashboard.local`: nothing here runs when the dashboard is pointed at AWS.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from dashboard.app import create_app
+from dashboard.app.demo import BURSTS, demo_events, demo_metrics
+from dashboard.settings.config import DEFAULT_TABLE, LOCAL_REGION, Settings
+from dashboard.store.admin import TableAdmin
+
+# demo_events and BURSTS are re-exported: they were defined here first.
+__all__ = ["BURSTS", "demo_events", "demo_metrics", "local_environment", "main", "start_server"]
+
+
+def start_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
+    """moto's DynamoDB in a thread of this process, answering over HTTP on loopback."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from moto.server import ThreadedMotoServer
+
+    # One access-log line per DynamoDB call would drown the dashboard's own log.
+    # moto offers no switch for its access log, and quieting werkzeug's logger would silence the dashboard's
+    # own log under `make run` too: so the one method is replaced, deliberately.
+    MotoRequestHandler.log_request = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    return server, f"http://{bound_host}:{bound_port}"
+
+
+def local_environment(endpoint: str) -> dict[str, str]:
+    """What points boto3 at the embedded server: its endpoint and throwaway credentials."""
+    return {
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": endpoint,
+        "AWS_ENDPOINT_URL_CLOUDWATCH": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": LOCAL_REGION,
+        "AWS_DEFAULT_REGION": LOCAL_REGION,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Run the events dashboard on an embedded local DynamoDB with demo data.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
+    parser.add_argument("--db-port", type=int, default=0, help="port of the embedded DynamoDB (0: any free one)")
+    parser.add_argument("--events", type=int, default=2400, help="how many demo events to write")
+    args = parser.parse_args(argv)
+
+    server, endpoint = start_server(port=args.db_port)
+    os.environ.update(local_environment(endpoint))
+    os.environ.setdefault("EVENTS_TABLE", DEFAULT_TABLE)
+
+
+    # Local mode is this entry point, never a variable: it alone may run without SECRET_KEY and sign-in.
+    app = create_app(Settings.from_env(local=True))
+    admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
+    admin.create_table()
+    events = list(demo_events(args.events))
+    written = admin.put_many(events)
+    samples = admin.put_metrics(demo_metrics(events))
+    print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events "
+          f"and {samples} CloudWatch samples.", flush=True)
+    # moto loads each service on its first request (auto-scaling takes seconds): before the first page's deadline.
+    app.extensions["events_table"].status.status()
+    print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
+    try:
+        app.run(host=args.host, port=args.port, debug=False, threaded=True, use_reloader=False)
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

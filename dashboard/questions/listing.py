@@ -1,0 +1,276 @@
+"""What one listing request asks for (page size, second or time range, filters, cursor) and the page it gets back.
+
+Shared by the HTML and the JSON views so both page the same way.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from werkzeug.exceptions import BadRequest
+
+from dashboard.formats import times
+from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
+
+from . import plans
+from .cursors import CursorError, Cursors, Position
+
+DEFAULT_LIMIT = 25
+# An empty second offers the nearest seconds with events within this many seconds, and the minutes around it.
+NEAREST_SECONDS = 60
+AROUND_MINUTES = 5
+MAX_LIMIT = 100
+PAGE_SIZES = (10, 25, 50, 100)
+ORDERS = ("asc", "desc")
+QUICK_MINUTES = (5, 15, 60)
+# Query parameter -> Filters field; `key` is a prefix, the others equality.
+FILTER_PARAMETERS = {"event_type": "event_type", "source": "source", "event_name": "event_name", "key": "key_prefix"}
+MAX_FILTER_LENGTH = 1024
+_DIGITS = re.compile(r"\A[0-9]{1,3}\Z")
+
+
+class BadParameter(BadRequest):
+    """A query parameter the dashboard cannot use: answered 400 with what was expected."""
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    start: str  # stored UTC form, inclusive
+    end: str
+    order: str = "asc"
+    plan: str | None = None  # as asked with plan=; None lets the cost estimate choose
+
+    @property
+    def seconds(self) -> int:
+        return int((times.parse(self.end) - times.parse(self.start)).total_seconds()) + 1
+
+    def span(self) -> Span:
+        return Span(self.start, self.end, descending=self.order == "desc")
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    limit: int
+    timestamp: str | None  # the stored UTC form, when searching the timestamp index
+    position: Position
+    filters: Filters = field(default_factory=Filters)
+    range: TimeRange | None = None
+    # What was typed, when it named a fraction of a second the index cannot: the page says so.
+    fraction_asked: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return cursor_scope(self.timestamp, self.range, self.filters)
+
+    def link_args(self) -> dict[str, str | int]:
+        """The query parameters that ask for this listing again (without a cursor), for links."""
+        args: dict[str, str | int] = {"limit": self.limit}
+        if self.timestamp:
+            args["timestamp"] = self.timestamp
+        if self.range:
+            args.update({"from": self.range.start, "to": self.range.end})
+            if self.range.order != "asc":
+                args["order"] = self.range.order
+            if self.range.plan:
+                args["plan"] = self.range.plan
+        for parameter, name in FILTER_PARAMETERS.items():
+            if getattr(self.filters, name):
+                args[parameter] = getattr(self.filters, name)
+        return args
+
+
+@dataclass(frozen=True)
+class Listing:
+    query: ListingQuery
+    page: EventPage
+    next_cursor: str | None
+    has_prev: bool
+    prev_cursor: str | None  # None with has_prev: the previous page is the first one
+    choice: plans.Choice | None = None  # the plan of a range and why
+    item_count: int | None = None  # DynamoDB's approximate ItemCount, when asked
+
+    @property
+    def number(self) -> int:
+        return self.query.position.number
+
+    @property
+    def progress_percent(self) -> int | None:
+        """How much of the table's approximate item count this listing has read, when both are known."""
+        read = self.read_so_far
+        if read is None or not self.item_count:
+            return None
+        return min(100, round(read * 100 / self.item_count))
+
+    @property
+    def read_so_far(self) -> int | None:
+        """Items read by this listing up to the end of this page, when known (reading forwards)."""
+        before = self.query.position.read
+        return before + self.page.scanned_count if before is not None else None
+
+
+def cursor_scope(timestamp: str | None, time_range: TimeRange | None = None, filters: Filters | None = None) -> str:
+    # A cursor only continues the listing it came from: a scan key means nothing to a search.
+    if time_range is not None:
+        scope = f"range:{time_range.start}:{time_range.end}:{time_range.order}:{time_range.plan or 'auto'}"
+    else:
+        scope = "scan" if timestamp is None else f"timestamp:{timestamp}"
+    if filters:
+        scope += "|" + json.dumps([filters.event_type, filters.source, filters.event_name, filters.key_prefix])
+    return scope
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    text = raw.strip()
+    if not _DIGITS.match(text) or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadParameter(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+    return int(text)
+
+
+def _moment(args: Mapping[str, str], name: str) -> str | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return times.normalize(raw)
+    except times.TimestampError as error:
+        # The message names a timestamp already; a range bound says which one it is.
+        raise BadParameter(str(error) if name == "timestamp" else f"{name}: {error}") from None
+
+
+def parse_filters(args: Mapping[str, str]) -> Filters:
+    values = {}
+    for parameter, name in FILTER_PARAMETERS.items():
+        value = args.get(parameter) or ""
+        if len(value) > MAX_FILTER_LENGTH:
+            raise BadParameter(f"{parameter} is longer than {MAX_FILTER_LENGTH} characters")
+        values[name] = value
+    return Filters(**values)
+
+
+def parse_range(args: Mapping[str, str]) -> TimeRange | None:
+    start, end = _moment(args, "from"), _moment(args, "to")
+    order = (args.get("order") or "asc").strip()
+    if order not in ORDERS:
+        raise BadParameter(f"order must be asc (oldest first) or desc (newest first), not {order!r}")
+    plan = (args.get("plan") or "").strip() or None
+    if plan not in (None, "auto", *plans.PLANS):
+        raise BadParameter(f"plan must be fanout, scan or auto (chosen from the cost estimate), not {plan!r}")
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise BadParameter("a time range needs both from and to (inclusive, any ISO-8601 form)")
+    if start > end:
+        raise BadParameter(f"from ({start}) is after to ({end}): swap them or use order=desc for newest first")
+    return TimeRange(start, end, order, None if plan == "auto" else plan)
+
+
+def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
+    limit = parse_limit(args.get("limit"))
+    timestamp = _moment(args, "timestamp")
+    raw_timestamp = (args.get("timestamp") or "").strip()
+    fraction_asked = raw_timestamp if timestamp and times.has_fraction(raw_timestamp) else None
+    time_range = parse_range(args)
+    if timestamp and time_range:
+        raise BadParameter("search either one second (timestamp) or a time range (from and to), not both")
+    filters = parse_filters(args)
+    try:
+        position = cursors.decode(args.get("cursor"), cursor_scope(timestamp, time_range, filters))
+    except CursorError as error:
+        raise BadParameter(str(error)) from None
+    if time_range is not None and position.start_key is not None and not isinstance(position.start_key, Keyset):
+        raise BadParameter("cursor does not belong to a time range: start again from the first page")
+    return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range,
+                        fraction_asked=fraction_asked)
+
+
+def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:
+    """The plan a range is read (and counted) with, and whether fan-out is exact on this table."""
+    allowed, why = table.ranges.fanout_allowed()
+    if time_range.plan == plans.FANOUT and not allowed:
+        raise BadParameter(f"plan=fanout cannot be used on this table: {why}; use plan=scan")
+    count, size = table.status.approximate_size()
+    return plans.choose(time_range.seconds, count, size, allowed, time_range.plan), allowed
+
+
+def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
+    assert query.range is not None
+    choice, allowed = range_plan(table, query.range)
+    after = query.position.start_key if isinstance(query.position.start_key, Keyset) else None
+    if choice.plan == plans.FANOUT:
+        page = table.ranges.fanout(query.range.span(), query.limit, after, query.filters, budget)
+    else:
+        page = table.ranges.scan(query.range.span(), query.limit, after, query.filters, allowed)
+    return page, choice
+
+
+def fetch(table: Table, query: ListingQuery, cursors: Cursors, budget: ReadBudget) -> Listing:
+    """Read one page. Unfiltered, a plain page or a second is exactly one Scan or Query; a second never scans."""
+    position = query.position
+    choice = None
+    start_key = position.start_key if not isinstance(position.start_key, Keyset) else None
+    if query.range is not None:
+        page, choice = _read_range(table, query, budget)
+    elif query.timestamp is None:
+        page = table.events.page(query.limit, start_key, query.filters, budget)
+    else:
+        page = table.events.by_timestamp(query.timestamp, query.limit, start_key, query.filters, budget)
+    next_cursor = None
+    if page.next_key:
+        next_cursor = cursors.encode(position.following(page.next_key, page.scanned_count), query.scope)
+    previous = position.preceding()
+    return Listing(
+        query=query,
+        page=page,
+        next_cursor=next_cursor,
+        has_prev=previous is not None,
+        prev_cursor=cursors.encode(previous, query.scope) if previous is not None else None,
+        choice=choice,
+        item_count=table.status.approximate_count(),
+    )
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """Where to look when a second holds no events: the closest seconds that do, and the minutes around it."""
+
+    before: str | None
+    after: str | None
+    around: tuple[str, str] | None
+    window_seconds: int
+
+
+def nearest(table: Table, listing: Listing) -> Nearest | None:
+    """For the empty first page of a one-second search: the nearest seconds either side that hold events.
+
+    One Query per second outward (fan-out, so only when stored timestamps are canonical), stopping at the
+    first second found, at most NEAREST_SECONDS each way: the only page that reads more than one call.
+    """
+    query = listing.query
+    if (query.timestamp is None or query.range is not None or query.filters or listing.has_prev
+            or listing.page.events or listing.next_cursor):
+        return None
+    around = times.around(query.timestamp, AROUND_MINUTES)
+    if not table.ranges.fanout_allowed()[0]:
+        return Nearest(None, None, around, 0)
+    moment = times.parse(query.timestamp)
+    step = timedelta(seconds=1)
+    try:
+        earlier = Span(times.format_stored(moment - NEAREST_SECONDS * step), times.format_stored(moment - step), True)
+        later = Span(times.format_stored(moment + step), times.format_stored(moment + NEAREST_SECONDS * step))
+    except OverflowError:
+        return Nearest(None, None, around, 0)
+    found = [table.ranges.fanout(span, 1).events for span in (earlier, later)]
+    before, after = (str(events[0].get("timestamp")) if events else None for events in found)
+    return Nearest(before, after, around, NEAREST_SECONDS)
+
+
+def quick_ranges(now: datetime) -> list[tuple[str, str, str]]:
+    """(label, from, to) of the last few minutes up to `now`, for links computed on the server."""
+    end = times.format_stored(now)
+    return [(f"Last {minutes} min", times.format_stored(now - timedelta(minutes=minutes)), end)
+            for minutes in QUICK_MINUTES]

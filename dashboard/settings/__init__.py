@@ -1,0 +1,1 @@
+"""Configuration read once from the environment and validated: Settings, environments, their errors."""
