@@ -27,8 +27,10 @@ CANNED = {
 }
 # pass: forward; refuse: nothing listens; hang: read the request, never answer; reset: answer with a TCP
 # reset; delay: forward after `delay` seconds; lose-put: forward a PutItem, then reset instead of
-# answering (the write happened, its answer is lost), once; the rest answer as CANNED says.
-FAULTS = ("pass", "refuse", "hang", "reset", "delay", "lose-put", *CANNED)
+# answering (the write happened, its answer is lost), once; lose-delete: the same with a DeleteItem;
+# the rest answer as CANNED says.
+LOSING = {"lose-put": ".PutItem", "lose-delete": ".DeleteItem"}
+FAULTS = ("pass", "refuse", "hang", "reset", "delay", *LOSING, *CANNED)
 
 
 class FaultProxy:
@@ -44,8 +46,8 @@ class FaultProxy:
         self._listen()
         self.url = f"http://{self._host}:{self._port}"
         self.requests: list[str] = []  # X-Amz-Target of every request seen, in order
-        self.lost: list[str] = []  # what lose-put forwarded and then did not answer
-        self.after_lost = "pass"  # the fault once lose-put has lost one answer
+        self.lost: list[str] = []  # what lose-put (lose-delete) forwarded and then did not answer
+        self.after_lost = "pass"  # the fault once lose-put (lose-delete) has lost one answer
 
     # ------------------------------------------------------------------ control
 
@@ -139,15 +141,15 @@ class FaultProxy:
         if fault == "delay":
             time.sleep(self.delay)
         response = upstream.forward(request)
-        if fault == "lose-put" and target.endswith(".PutItem") and self._lose_once(target):
+        if fault in LOSING and target.endswith(LOSING[fault]) and self._lose_once(fault, target):
             _reset(conn)
             return False
         conn.sendall(response)
         return True
 
-    def _lose_once(self, target: str) -> bool:
+    def _lose_once(self, fault: str, target: str) -> bool:
         with self._lock:
-            if self._fault != "lose-put":
+            if self._fault != fault:
                 return False  # another connection lost its answer first
             self.lost.append(target)
         self.fault = self.after_lost

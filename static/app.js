@@ -96,9 +96,13 @@
     var form = document.querySelector("form.search");
     if (!link || !form) return;
     var asked = new URL(link.href, document.baseURI).searchParams;
-    ["timestamp", "from", "to", "order", "event_type", "source", "event_name", "key"].forEach(function (name) {
+    ["timestamp", "from", "to", "order", "event_type", "source", "event_name", "key", "inserted"].forEach(function (name) {
       var field = form.elements.namedItem(name);
       if (!field) return;
+      if (field.type === "checkbox") {
+        field.checked = asked.get(name) === field.value;
+        return;
+      }
       field.value = asked.get(name) || (field.tagName === "SELECT" ? field.options[0].value : "");
     });
   });
@@ -242,12 +246,28 @@
     enableCopyButtons(document);
     enableNowButtons(document);
     enableLiveTail(document);
+    enableSelectAll(document);
     returnToOpenedRow();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     enableCopyButtons(event.target);
     enableNowButtons(event.target);
     enableLiveTail(event.target);
+    enableSelectAll(event.target);
+  });
+
+  // ------------------------------------------------------------------------------------------- Test events
+  // The bulk delete's "Select all" (templates/events/_bulk_delete.html) ticks every box of its form, or clears them
+  // all when every one is ticked already; hidden without JavaScript, where each box is ticked by hand.
+  function enableSelectAll(root) {
+    root.querySelectorAll("[data-select-all]").forEach(function (button) { button.hidden = false; });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-select-all]");
+    if (!button || !button.form) return;
+    var boxes = Array.prototype.slice.call(button.form.querySelectorAll("input[type=checkbox][name=id]"));
+    var all = boxes.every(function (box) { return box.checked; });
+    boxes.forEach(function (box) { box.checked = !all; });
   });
 
   // ------------------------------------------------------------------------------------------- Live tail

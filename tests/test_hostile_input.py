@@ -44,7 +44,9 @@ def test_a_json_body_that_is_not_an_object_is_400_with_what_is_expected(client, 
 
 def test_a_json_object_of_strings_inserts(client, table):
     response = client.post("/events", json=VALID, headers={"X-CSRFToken": csrf_token(client)})
-    assert response.status_code == 303 and table.events.get("hostile-1").values == VALID
+    # Issue 25: an inserted event also carries its test mark and who inserted it (`local`: nobody signs in).
+    assert response.status_code == 303 and table.events.get("hostile-1").values == {
+        **VALID, "dashboard_test": True, "inserted_by": "local"}
 
 
 def test_a_file_uploaded_for_a_field_is_422_beside_it(client, table):

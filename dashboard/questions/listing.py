@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest
 
 from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
+from dashboard.store.records import INSERTED_HERE
 
 from . import plans
 from .cursors import CursorError, Cursors, Position
@@ -26,8 +27,10 @@ MAX_LIMIT = 100
 PAGE_SIZES = (10, 25, 50, 100)
 ORDERS = ("asc", "desc")
 QUICK_MINUTES = (5, 15, 60)
-# Query parameter -> Filters field; `key` is a prefix, the others equality.
-FILTER_PARAMETERS = {"event_type": "event_type", "source": "source", "event_name": "event_name", "key": "key_prefix"}
+# Query parameter -> Filters field; `key` is a prefix, the others equality; `inserted=dashboard` keeps the test events
+# inserted through the dashboard (their mark, store/records.py).
+FILTER_PARAMETERS = {"event_type": "event_type", "source": "source", "event_name": "event_name", "key": "key_prefix",
+                     "inserted": "inserted"}
 MAX_FILTER_LENGTH = 1024
 _DIGITS = re.compile(r"\A[0-9]{1,3}\Z")
 
@@ -118,7 +121,9 @@ def cursor_scope(timestamp: str | None, time_range: TimeRange | None = None, fil
     else:
         scope = "scan" if timestamp is None else f"timestamp:{timestamp}"
     if filters:
-        scope += "|" + json.dumps([filters.event_type, filters.source, filters.event_name, filters.key_prefix])
+        fields = [filters.event_type, filters.source, filters.event_name, filters.key_prefix]
+        # Only when set, so that the cursors of every other listing read as they always did.
+        scope += "|" + json.dumps(fields + [filters.inserted] if filters.inserted else fields)
     return scope
 
 
@@ -149,6 +154,9 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         if len(value) > MAX_FILTER_LENGTH:
             raise BadParameter(f"{parameter} is longer than {MAX_FILTER_LENGTH} characters")
         values[name] = value
+    if values["inserted"] not in ("", INSERTED_HERE):
+        raise BadParameter(f"inserted must be {INSERTED_HERE} (the test events inserted through this dashboard), "
+                           f"not {values['inserted']!r}")
     return Filters(**values)
 
 

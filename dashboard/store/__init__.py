@@ -12,6 +12,7 @@ from dashboard.settings.config import Settings
 from . import breaker, deadline
 from .clients import Clients, build_clients
 from .counts import CountCache, CountReader, Counts
+from .deletes import DeleteReport, DeleteResult, TestEventDeleter
 from .errors import (
     RETRY_AFTER_SECONDS,
     AccessDenied,
@@ -27,6 +28,7 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .events import EventStore
+from .expiry import ExpiryReader, Removal
 from .identity import TableIdentity
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span
@@ -37,8 +39,9 @@ from .table_records import TableStatus
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
-    "CountReader", "Counts", "DeadlineExceeded",
-    "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
+    "CountReader", "Counts", "DeadlineExceeded", "DeleteReport", "DeleteResult", "ExpiryReader", "Removal",
+    "TestEventDeleter", "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader",
+    "ReadBudget",
     "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
     "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
@@ -58,6 +61,8 @@ class Table:
     s3_exports: S3Exporter  # DynamoDB's own export of the table to S3
     # Its account and region, learnt from the ARN that any DescribeTable of the table returns.
     identity: TableIdentity
+    deletes: TestEventDeleter  # conditional deletes of the dashboard's own test events
+    expiry: ExpiryReader  # the TTL attribute, and when DynamoDB will remove an event
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -68,7 +73,10 @@ class Table:
     def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto",
            counts_cache: CountCache | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
-        return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
+        events = EventStore(clients.dynamodb, name)
+        return cls(name, clients, events, StatusReader(clients, name), ranges,
                    CountReader(clients.dynamodb, name, ranges.pool, counts_cache), Sweeper(clients.dynamodb, name),
                    S3Exporter(clients.dynamodb, name),
-                   TableIdentity(clients.dynamodb, name))
+                   TableIdentity(clients.dynamodb, name),
+                   deletes=TestEventDeleter(clients.dynamodb, name, events),
+                   expiry=ExpiryReader(clients.dynamodb, name))

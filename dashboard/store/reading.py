@@ -9,7 +9,12 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
-from .records import Filters, ReadBudget
+from .records import INSERTED_HERE, TEST_MARK, Filters, ReadBudget
+
+
+def marked_condition() -> ConditionBase:
+    """The event carries the test mark: a Boolean true (a string "true" or a Number 1 is not the mark)."""
+    return Attr(TEST_MARK).attribute_type("BOOL") & Attr(TEST_MARK).eq(True)
 
 
 def filter_condition(filters: Filters | None) -> ConditionBase | None:
@@ -19,6 +24,8 @@ def filter_condition(filters: Filters | None) -> ConditionBase | None:
     parts: list[ConditionBase] = [Attr(name).eq(value) for name, value in filters.equalities().items()]
     if filters.key_prefix:
         parts.append(Attr("key").begins_with(filters.key_prefix))
+    if filters.inserted == INSERTED_HERE:
+        parts.append(marked_condition())
     return reduce(lambda left, right: left & right, parts) if parts else None
 
 

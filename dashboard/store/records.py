@@ -14,6 +14,12 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 TABLE_KEY = "event_id"
 TIMESTAMP_INDEX = "timestamp-index"
 TIMESTAMP_ATTRIBUTE = "timestamp"
+# The mark of an event inserted through the dashboard's form (Boolean true), and who inserted it: the only events
+# the dashboard ever deletes (store/deletes.py makes every delete conditional on the mark).
+TEST_MARK = "dashboard_test"
+INSERTED_BY = "inserted_by"
+# Filters.inserted: only the events that carry the mark.
+INSERTED_HERE = "dashboard"
 
 # DynamoDB JSON as the SDK sends it: {"name": {"S": "value"}, ...}.
 WireItem = dict[str, Any]
@@ -87,15 +93,19 @@ class Keyset:
 
 @dataclass(frozen=True)
 class Filters:
-    """Equality on three attributes and a prefix of `key`: empty fields do not filter."""
+    """Equality on three attributes and a prefix of `key`: empty fields do not filter.
+
+    `inserted` is INSERTED_HERE to keep only the test events inserted through the dashboard (TEST_MARK).
+    """
 
     event_type: str = ""
     source: str = ""
     event_name: str = ""
     key_prefix: str = ""
+    inserted: str = ""
 
     def __bool__(self) -> bool:
-        return any((self.event_type, self.source, self.event_name, self.key_prefix))
+        return any((self.event_type, self.source, self.event_name, self.key_prefix, self.inserted))
 
     def equalities(self) -> dict[str, str]:
         fields = {"event_type": self.event_type, "source": self.source, "event_name": self.event_name}

@@ -1,4 +1,4 @@
-"""Who did what: a request id for every request, and one JSON audit line per insert attempt or export."""
+"""Who did what: a request id for every request, and one JSON audit line per insert attempt, delete or export."""
 from __future__ import annotations
 
 import json
@@ -28,6 +28,17 @@ def insert_attempt(event_id: object, outcome: str) -> None:
     log.info(json.dumps({"audit": "insert", "user": user_name(), "event_id": event_id,
                          "table": current_app.config["SETTINGS"].table_name, "outcome": outcome,
                          "request_id": request_id()}, ensure_ascii=False))
+
+
+def delete_attempt(event_ids: list[str], outcome: str, results: dict[str, list[str]] | None = None) -> None:
+    """One line per delete request (one id or many): who, which ids, in which table, what came of each, which request.
+
+    `outcome` is the single outcome every id had (deleted, refused, missing, unknown, failed), `mixed`, or
+    `invalid` (nothing tried); `results` lists the ids of each outcome.
+    """
+    log.info(json.dumps({"audit": "delete", "user": user_name(), "event_ids": event_ids,
+                         "table": current_app.config["SETTINGS"].table_name, "outcome": outcome,
+                         "results": results or {}, "request_id": request_id()}, ensure_ascii=False))
 
 
 def export_attempt(kind: str, outcome: str, **details: object) -> None:

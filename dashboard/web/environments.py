@@ -25,6 +25,9 @@ from . import console
 READ_ONLY_MESSAGE = "This dashboard is read-only (DASHBOARD_READ_ONLY): test events cannot be inserted."
 # Pages that exist only to write: refused in read-only mode like the writes themselves.
 _WRITE_FORMS = frozenset({"events.new_event"})
+# The writes that delete test events (views/test_events.py, views/test_events_api.py): refused with words to match.
+_DELETES = frozenset({"test_events.delete_event", "test_events.delete_events",
+                      "test_events_api.delete_event", "test_events_api.delete_events"})
 
 # Where the middleware leaves the environment's name and the mount point in front of it, for the app.
 ENVIRONMENT_KEY = "dashboard.environment"
@@ -148,12 +151,12 @@ def identity() -> dict[str, Any]:
             "env_account": table.identity.account if table else None}
 
 
-def write_lock_message(environment: Environment) -> str:
+def write_lock_message(environment: Environment, done: str = "inserted") -> str:
     if environment.writes:
-        return READ_ONLY_MESSAGE
+        return READ_ONLY_MESSAGE.replace("inserted", done)
     kind = "the production environment" if environment.production else "the environment"
     return (f"Writes are off in {kind} {environment.name}: its configuration does not say `writes = true`, "
-            "so test events cannot be inserted here.")
+            f"so test events cannot be {done} here.")
 
 
 def refuse_writes() -> None:
@@ -162,7 +165,8 @@ def refuse_writes() -> None:
     environment = current()
     if environment.settings.read_only and (request.method not in ("GET", "HEAD", "OPTIONS")
                                            or request.endpoint in _WRITE_FORMS):
-        abort(403, description=write_lock_message(environment))
+        abort(403, description=write_lock_message(environment,
+                                                  "deleted" if request.endpoint in _DELETES else "inserted"))
 
 
 def mount(app: Flask, found: Environments) -> None:

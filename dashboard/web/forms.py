@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from dashboard.formats import times
+from dashboard.store.records import INSERTED_BY, TEST_MARK
 
-from .environments import current
+from .audit import user_name
+from .environments import current, current_table
 
 # Ids longer than this are not worth typing; DynamoDB itself allows 2048 bytes of partition key (in UTF-8,
 # so 700 emoji are too many).
@@ -22,6 +26,10 @@ MAX_KEY_BYTES = 2048
 MAX_TEXT_LENGTH = 2048
 # Numbers carry at most 38 significant digits in DynamoDB.
 _SIZE = re.compile(r"\A[0-9]{1,38}\Z")
+# What the form offers to write into the table's TTL attribute (only where TTL is on): seconds from the insert.
+EXPIRIES = {"1h": ("1 hour", 3600), "1d": ("1 day", 86400), "1w": ("1 week", 7 * 86400)}
+# Who inserted a test event when nobody signs in (DASHBOARD_AUTH=off, make run).
+NOBODY_SIGNED_IN = "local"
 
 
 def fresh_event_id() -> str:
@@ -78,6 +86,10 @@ class EventForm(FlaskForm):
                                         "is stored.")
     # The time the form was filled in with: a timestamp still equal to it was left untouched.
     timestamp_prefilled = HiddenField()
+    # Only where the table has TTL on (store/expiry.py): the epoch seconds DynamoDB may remove the event after.
+    expires_in = SelectField("Remove after", default="", choices=[
+        SelectChoice("", "never: keep it until deleted"),
+        *(SelectChoice(name, label) for name, (label, _) in EXPIRIES.items())])
 
     # In a production environment that allows writes (environments.py), its name typed again: kept only there.
     confirm_environment = StringField("Type the environment's name to insert",
@@ -90,6 +102,13 @@ class EventForm(FlaskForm):
         super().__init__(*args, **kwargs)
         environment = current()
         self.environment_name = environment.name if environment.confirm_writes else None
+        self.ttl_attribute = current_table().expiry.attribute()
+        if self.ttl_attribute is None:
+            del self.expires_in
+        else:
+            self.expires_in.description = (f"Written as epoch seconds into {self.ttl_attribute}, the table's TTL "
+                                           "attribute: DynamoDB removes the event some time after it, typically "
+                                           "within a few days, not at the second.")
         if self.environment_name is None:
             del self.confirm_environment
         else:
@@ -124,7 +143,8 @@ class EventForm(FlaskForm):
         return bool(self.timestamp_prefilled.data) and self.timestamp.data == self.timestamp_prefilled.data
 
     def to_item(self) -> dict[str, Any]:
-        """The event as it is stored: empty optional fields are left out, size is a Number."""
+        """The event as it is stored: empty optional fields are left out, size is a Number; marked as a test event
+        inserted here, by whom (the only events the dashboard may delete), with its expiry where one was chosen."""
         item: dict[str, Any] = {
             "event_id": self.event_id.data,
             "event_type": (self.event_type.data or "").strip(),
@@ -138,4 +158,9 @@ class EventForm(FlaskForm):
                 item[name] = value
         if self.size.data:
             item["size"] = Decimal(self.size.data)
+        item[TEST_MARK] = True
+        item[INSERTED_BY] = user_name() or NOBODY_SIGNED_IN
+        chosen = EXPIRIES.get(self.expires_in.data or "") if self.ttl_attribute is not None else None
+        if chosen is not None and self.ttl_attribute is not None:
+            item[self.ttl_attribute] = Decimal(int(time.time()) + chosen[1])
         return item
