@@ -110,6 +110,7 @@ def test_the_inserted_filter_lists_only_test_events_on_pages_and_the_api_with_ev
     assert 'name="inserted" type="checkbox" value="dashboard" checked' in listed
     api = wire_client.get("/api/events?inserted=dashboard&limit=2").get_json()
     assert len(api["items"]) == 2 and all(item["dashboard_test"] is True for item in api["items"])
+    assert api["filters"] == {"inserted": "dashboard"}
     following = wire_client.get(f"/api/events?inserted=dashboard&limit=2&cursor={api['next_cursor']}").get_json()
     assert {item["event_id"] for item in api["items"] + following["items"]} == {"t-0", "t-1", "t-2"}
     # The cursor belongs to the filtered listing: the unfiltered one refuses it.

@@ -210,7 +210,7 @@ def read_report(listing: Any) -> dict[str, Any]:
         "approximate_item_count": listing.item_count,
         "budget_spent": page.budget_spent,
         "filters": {name: value for name, value in query.link_args().items()
-                    if name in ("event_type", "source", "event_name", "key")},
+                    if name in ("event_type", "source", "event_name", "key", "inserted")},
     }
     if query.range is not None:
         report["range"] = {"from": query.range.start, "to": query.range.end, "order": query.range.order,
