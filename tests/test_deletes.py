@@ -198,6 +198,24 @@ def test_the_bulk_api_answers_each_id_under_its_outcome(wire_table, wire_client)
     assert stored_ids(wire_table) == {"p-1"}
 
 
+def test_the_most_ids_at_once_are_all_deleted_on_a_deadline_of_their_own(wire_table, wire_client):
+    marked = [f"t-{n:04}" for n in range(1000)]
+    put_items(wire_table, [marked_event(event_id) for event_id in marked])
+    started = time.monotonic()
+    response = wire_client.post("/api/events/delete", json={"ids": marked}, headers=api_headers(wire_client))
+    took = time.monotonic() - started
+    assert response.status_code == 200 and response.get_json()["summary"] == "Deleted 1,000."
+    assert stored_ids(wire_table) == set()
+    assert took < 20  # DASHBOARD_DEADLINE_SECONDS (4) per hundred ids, at most 20 s
+
+
+def test_a_bulk_deadline_is_the_request_deadline_per_hundred_ids_at_most_20_seconds(wire_table):
+    from dashboard.web.deleting import bulk_deadline_seconds
+    app = create_app(settings_for(wire_table.name, DASHBOARD_DEADLINE_SECONDS="3"), table=wire_table)
+    with app.app_context():
+        assert [bulk_deadline_seconds(n) for n in (1, 100, 101, 250, 1000)] == [3, 3, 6, 9, 20]
+
+
 @pytest.mark.parametrize(("body", "message"), [
     ({"ids": []}, "no event chosen"),
     ({"ids": "t-1"}, '{"ids"'),

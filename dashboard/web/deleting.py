@@ -5,15 +5,20 @@ The pages (views/test_events.py) and the JSON API (views/test_events_api.py) del
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
+from flask import current_app
+
 from dashboard.questions.listing import BadParameter
-from dashboard.store import DeleteReport, DeleteResult
+from dashboard.store import DeleteReport, DeleteResult, deadline
 from dashboard.store.deletes import DELETED, FAILED, MAX_DELETE_IDS, MISSING, OUTCOMES, REFUSED, UNKNOWN
 
 from . import audit
 from .environments import current, current_table
 
+# A bulk delete is a job, not a page: it may take the request's deadline once per started hundred ids, up to this.
+BULK_DEADLINE_MAX_SECONDS = 20.0
 # How each outcome reads in a sentence, for one id and for several.
 _PHRASES = {
     DELETED: ("deleted {n}", "deleted {n}"),
@@ -61,8 +66,17 @@ def delete_one(event_id: str) -> DeleteResult:
     return result
 
 
+def bulk_deadline_seconds(count: int) -> float:
+    """DASHBOARD_DEADLINE_SECONDS per started hundred ids, at most BULK_DEADLINE_MAX_SECONDS (never below one)."""
+    per_hundred: float = current_app.config["SETTINGS"].deadline_seconds
+    return max(per_hundred, min(per_hundred * math.ceil(count / 100), BULK_DEADLINE_MAX_SECONDS))
+
+
 def delete_many(event_ids: list[str]) -> DeleteReport:
-    report = current_table().deletes.delete_many(event_ids)
+    """Each id's conditional delete, under a deadline of its own (a hung DynamoDB still opens the breaker after
+    a few timeouts, and the calls left then fail at once as not deleted)."""
+    with deadline.started(bulk_deadline_seconds(len(event_ids))):
+        report = current_table().deletes.delete_many(event_ids)
     results = {outcome: report.ids(outcome) for outcome in OUTCOMES if report.ids(outcome)}
     audit.delete_attempt(event_ids, next(iter(results)) if len(results) == 1 else "mixed", results)
     return report
