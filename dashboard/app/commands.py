@@ -6,24 +6,36 @@ from datetime import datetime
 import click
 from flask import Flask, current_app
 
+from dashboard.settings.config import Environment
+from dashboard.settings.time_index import TimeIndexConfig
 from dashboard.store import StoreError, Table
 from dashboard.store.admin import TableAdmin
 from dashboard.web.environments import Environments
 
+from . import backfill
 from .demo import demo_events
 
 
-def _admin(environment: str | None) -> TableAdmin:
-    """The table of `--env NAME` (with environments configured), else the first (or only) one."""
+def _environment(environment: str | None) -> Environment:
+    """The environment of `--env NAME` (with environments configured), else the first (or only) one."""
     found: Environments = current_app.extensions["environments"]
     if environment is not None and environment not in found.by_name:
         raise click.BadParameter(f"no environment {environment!r}: choose one of "
                                  f"{', '.join(name for name in found.by_name if name) or '(none configured)'}",
                                  param_hint="--env")
+    return found.by_name[environment] if environment else found.first
+
+
+def _table(environment: Environment) -> Table:
+    found: Environments = current_app.extensions["environments"]
     try:
-        table: Table = found.table(found.by_name[environment] if environment else found.first)
+        return found.table(environment)
     except StoreError as error:
         raise click.ClickException(error.message) from None
+
+
+def _admin(environment: str | None) -> TableAdmin:
+    table = _table(_environment(environment))
     return TableAdmin(table.clients, table.name)
 
 
@@ -35,12 +47,16 @@ _ENVIRONMENT = click.option("--env", "environment", default=None,
 def register(app: Flask) -> None:
     @app.cli.command("create-table")
     @click.option("--pitr/--no-pitr", default=True, show_default=True, help="Turn on point-in-time recovery.")
+    @click.option("--time-index", "with_time_index", is_flag=True,
+                  help="Also create the time-sorted index (TIME_INDEX, default time-index: time_bucket + timestamp).")
     @_ENVIRONMENT
-    def create_table(pitr: bool, environment: str | None) -> None:
+    def create_table(pitr: bool, with_time_index: bool, environment: str | None) -> None:
         """Create the events table (hash key event_id, GSI timestamp-index, on-demand, SSE, PITR)."""
+        chosen = _environment(environment)
         admin = _admin(environment)
+        index = (chosen.settings.time_index or TimeIndexConfig()).name if with_time_index else None
         try:
-            created = admin.create_table(point_in_time_recovery=pitr)
+            created = admin.create_table(point_in_time_recovery=pitr, time_index=index)
         except StoreError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"{'Created' if created else 'Already there:'} table {admin.table_name} at {admin.endpoint_url}")
@@ -67,3 +83,5 @@ def register(app: Flask) -> None:
         except StoreError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"Wrote {written} demo events to {admin.table_name}")
+
+    backfill.register(app, _ENVIRONMENT, _environment, _table)

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import envconfig
 from .errors import ConfigError as ConfigError, check_table_name as check_table_name
+from .time_index import TimeIndexConfig, parse as parse_time_index
 
 DEFAULT_TABLE = "devops-studio-dev-events"
 # The region a DynamoDB stand-in is asked in when nothing names one (moto keeps tables per region).
@@ -197,6 +198,8 @@ class Settings:
     tail_interval_seconds: float = 5.0
     tail_settle_seconds: int = 5
     tail_max_minutes: float = 10.0
+    # The optional time-sorted index (settings/time_index.py): None reads ranges through timestamp-index alone.
+    time_index: TimeIndexConfig | None = None
     # DASHBOARD_CONFIG or PROJECT + ENVIRONMENTS (envconfig.py); () serves EVENTS_TABLE at today's URLs.
     environments: tuple[Environment, ...] = ()
 
@@ -239,6 +242,9 @@ class Settings:
             tail_interval_seconds=_bounded(env, "TAIL_INTERVAL_SECONDS", 5.0, float, 0.5, 60, "a number of seconds"),
             tail_settle_seconds=_bounded(env, "TAIL_SETTLE_SECONDS", 5, int, 0, 60, "a whole number of seconds"),
             tail_max_minutes=_bounded(env, "TAIL_MAX_MINUTES", 10.0, float, 0.01, 1440, "a number of minutes"),
+            time_index=parse_time_index(env.get("TIME_INDEX"), env.get("TIME_INDEX_BUCKET"),
+                                        env.get("TIME_INDEX_SHARDS"),
+                                        ("TIME_INDEX", "TIME_INDEX_BUCKET", "TIME_INDEX_SHARDS")),
         )
         return replace(settings, environments=envconfig.parse(env, settings))
 

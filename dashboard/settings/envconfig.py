@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from .errors import ConfigError, check_table_name
+from .time_index import TimeIndexConfig, parse as parse_time_index
 
 
 class TableSettings(Protocol):
@@ -34,6 +35,8 @@ class TableSettings(Protocol):
     def cloudwatch_endpoint(self) -> str | None: ...
     @property
     def read_only(self) -> bool: ...
+    @property
+    def time_index(self) -> TimeIndexConfig | None: ...
 
 
 SettingsT = TypeVar("SettingsT", bound=TableSettings)
@@ -45,8 +48,8 @@ RESERVED_NAMES = frozenset({"static", "healthz", "api", "events", "status", "go"
 PRODUCTION_NAMES = frozenset({"prod", "production"})
 # Every key an [environments.NAME] table may hold, and the type of its value.
 KEYS: dict[str, type] = {"table": str, "region": str, "profile": str, "endpoint": str, "production": bool,
-                         "writes": bool}
-_TYPE_NAMES = {str: "a string", bool: "true or false"}
+                         "writes": bool, "time_index": str, "time_index_bucket": str, "time_index_shards": int}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}
 _ENDPOINT = re.compile(r"\Ahttps?://[^\s/]+(/\S*)?\Z")
 
 
@@ -80,15 +83,16 @@ def _check_name(name: str, where: str) -> None:
 
 
 def _environment(base: SettingsT, name: str, table: str, *, region: str | None = None, profile: str | None = None,
-                 endpoint: str | None = None, production: bool = False,
-                 writes: bool | None = None) -> Environment[SettingsT]:
+                 endpoint: str | None = None, production: bool = False, writes: bool | None = None,
+                 index: TimeIndexConfig | None = None) -> Environment[SettingsT]:
     allowed = (not production) if writes is None else writes
     return Environment(name, replace(
         base, table_name=table, region=region or base.region, profile=profile or base.profile,
         dynamodb_endpoint=endpoint or base.dynamodb_endpoint,
         autoscaling_endpoint=endpoint or base.autoscaling_endpoint,
         cloudwatch_endpoint=endpoint or base.cloudwatch_endpoint,
-        read_only=base.read_only or not allowed, environments=()), production, allowed)
+        read_only=base.read_only or not allowed, time_index=index or base.time_index, environments=()),
+        production, allowed)
 
 
 def _from_table(base: SettingsT, path: str, name: str, values: Any) -> Environment[SettingsT]:
@@ -99,7 +103,7 @@ def _from_table(base: SettingsT, path: str, name: str, values: Any) -> Environme
     for key, value in values.items():
         if key not in KEYS:
             raise ConfigError(f"{where}.{key} is not a known key (known: {', '.join(KEYS)})")
-        if not isinstance(value, KEYS[key]):
+        if not isinstance(value, KEYS[key]) or (KEYS[key] is int and isinstance(value, bool)):
             raise ConfigError(f"{where}.{key} must be {_TYPE_NAMES[KEYS[key]]}, not {value!r}")
     if "table" not in values:
         raise ConfigError(f"{where}.table is missing: name the DynamoDB table of this environment")
@@ -107,9 +111,11 @@ def _from_table(base: SettingsT, path: str, name: str, values: Any) -> Environme
     endpoint = values.get("endpoint")
     if endpoint is not None and not _ENDPOINT.match(endpoint):
         raise ConfigError(f"{where}.endpoint must be an http:// or https:// URL, not {endpoint!r}")
+    index = parse_time_index(values.get("time_index"), values.get("time_index_bucket"), values.get("time_index_shards"),
+                             (f"{where}.time_index", f"{where}.time_index_bucket", f"{where}.time_index_shards"))
     return _environment(base, name, values["table"], region=values.get("region") or None,
                         profile=values.get("profile") or None, endpoint=endpoint,
-                        production=values.get("production", False), writes=values.get("writes"))
+                        production=values.get("production", False), writes=values.get("writes"), index=index)
 
 
 def _from_file(base: SettingsT, path: str) -> tuple[Environment[SettingsT], ...]:

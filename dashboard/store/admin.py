@@ -11,6 +11,7 @@ from .clients import Clients
 from .errors import StoreError, Throttled, call
 from .metrics import NAMESPACE
 from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, TIMESTAMP_INDEX, to_wire
+from .time_index import TIME_BUCKET_ATTRIBUTE, index_definition
 
 BATCH_SIZE = 25  # BatchWriteItem's own limit
 METRICS_BATCH_SIZE = 1000  # PutMetricData's own limit
@@ -36,22 +37,29 @@ class TableAdmin:
         self.table_name = table_name
         self.endpoint_url = clients.endpoint_url
 
-    def create_table(self, point_in_time_recovery: bool = True, wait: bool = True) -> bool:
-        """Create the table as TABLE-SPEC.md says; False when it already exists. Idempotent."""
+    def create_table(self, point_in_time_recovery: bool = True, wait: bool = True,
+                     time_index: str | None = None) -> bool:
+        """Create the table as TABLE-SPEC.md says; False when it already exists. Idempotent.
+
+        `time_index` names the optional time-sorted index (store/time_index.py) to create with it.
+        """
+        indexes: list[Any] = [{
+            "IndexName": TIMESTAMP_INDEX,
+            "KeySchema": [{"AttributeName": TIMESTAMP_ATTRIBUTE, "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }]
+        attributes: list[Any] = [{"AttributeName": TABLE_KEY, "AttributeType": "S"},
+                                 {"AttributeName": TIMESTAMP_ATTRIBUTE, "AttributeType": "S"}]
+        if time_index:
+            indexes.append(index_definition(time_index))
+            attributes.append({"AttributeName": TIME_BUCKET_ATTRIBUTE, "AttributeType": "S"})
         try:
             call(
                 self._dynamodb.create_table, self.table_name,
                 TableName=self.table_name,
-                AttributeDefinitions=[
-                    {"AttributeName": TABLE_KEY, "AttributeType": "S"},
-                    {"AttributeName": TIMESTAMP_ATTRIBUTE, "AttributeType": "S"},
-                ],
+                AttributeDefinitions=attributes,
                 KeySchema=[{"AttributeName": TABLE_KEY, "KeyType": "HASH"}],
-                GlobalSecondaryIndexes=[{
-                    "IndexName": TIMESTAMP_INDEX,
-                    "KeySchema": [{"AttributeName": TIMESTAMP_ATTRIBUTE, "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }],
+                GlobalSecondaryIndexes=indexes,
                 BillingMode="PAY_PER_REQUEST",
                 SSESpecification={"Enabled": True},
             )

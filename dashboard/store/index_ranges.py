@@ -1,0 +1,130 @@
+"""Time ranges through the optional time-sorted index: per bucket, one `BETWEEN` Query per shard, merged in order.
+
+Each shard of a bucket comes back sorted by `timestamp`; the shards are merged in (timestamp, event_id) order,
+and buckets are read in time order, so a page reads only the buckets it needs: an empty bucket costs one Query
+per shard. A page's cursor is the (timestamp, event_id) of its last event: each shard resumes at that
+timestamp (its ties read again and dropped), which is each shard's own position without storing N of them.
+Exact while stored timestamps are canonical whole seconds (string order is time order), as fan-out is.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Key
+
+from dashboard.formats import times
+from dashboard.settings.time_index import TimeIndexConfig
+
+from . import deadline
+from .errors import call
+from .events import read_request
+from .reading import Meter, filter_condition
+from .records import TIMESTAMP_ATTRIBUTE, Event, EventPage, Filters, Keyset, ReadBudget, Span
+from .time_index import TIME_BUCKET_ATTRIBUTE, buckets
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+INDEX_PLAN = "index"
+_BUCKET_LENGTHS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+
+
+class IndexRangeReader:
+    """Reads pages of a time range through the time index. Thread-safe: one per process, on the ranges' pool."""
+
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str, config: TimeIndexConfig,
+                 pool: ThreadPoolExecutor):
+        self._dynamodb = dynamodb
+        self.table_name = table_name
+        self.config = config
+        self._pool = pool
+
+    def page(self, span: Span, limit: int, after: Keyset | None = None, filters: Filters | None = None,
+             budget: ReadBudget | None = None) -> EventPage:
+        """The first `limit` events of the range after `after`, bucket by bucket, until full or the budget is spent."""
+        meter = Meter(budget)
+        found: list[Event] = []
+        for bucket, first, last in self._buckets(span, after):
+            low, high = (last, first) if span.descending else (first, last)
+            wanted = limit + 1 - len(found)
+            read = functools.partial(self._shard, low=low, high=high, wanted=wanted, after=after, span=span,
+                                     filters=filters, meter=meter, page_size=limit + 2)
+            shards = deadline.on_pool(self._pool, read, [f"{bucket}#{number}" for number in range(self.config.shards)],
+                                      "the range's index Queries")
+            merged = sorted((event for shard in shards for event in shard), key=_ordered, reverse=span.descending)
+            found += merged[:wanted]
+            if len(found) > limit:
+                return _page(found[:limit], _keyset(found[limit - 1]), meter)
+            if meter.spent() and (last != (span.start if span.descending else span.end)):
+                # The bucket was read whole: the next page starts past its last second.
+                return _page(found, Keyset(last), meter, budget_spent=True)
+        return _page(found, None, meter)
+
+    def _buckets(self, span: Span, after: Keyset | None) -> list[tuple[str, str, str]]:
+        """(bucket, its first second, its last second) in reading order, clipped to the range and past `after`."""
+        start, end = times.parse(span.start), times.parse(span.end)
+        if after is not None:
+            resume = times.parse(after.timestamp)
+            if after.event_id is None:  # that second was read whole
+                resume += timedelta(seconds=-1 if span.descending else 1)
+            start, end = (start, resume) if span.descending else (resume, end)
+        if start > end:
+            return []
+        length = _BUCKET_LENGTHS[self.config.bucket]
+        found = []
+        for name in buckets(start, end, self.config):
+            bucket_start = times.parse(name + ("T00:00:00Z" if self.config.bucket == "day" else ":00:00Z"))
+            first = max(start, bucket_start)
+            last = min(end, bucket_start + length - timedelta(seconds=1))
+            found.append((name, times.format_stored(first), times.format_stored(last)))
+        if span.descending:
+            found = [(name, last, first) for name, first, last in reversed(found)]
+        return found
+
+    def _shard(self, partition: str, low: str, high: str, wanted: int, after: Keyset | None, span: Span,
+               filters: Filters | None, meter: Meter, page_size: int) -> list[Event]:
+        """A shard's events in the bucket's part of the range, past `after`: at least `wanted` of them with every
+        tie of the last one's timestamp (or all there are), so that the merge of the shards is exact."""
+        key = Key(TIME_BUCKET_ATTRIBUTE).eq(partition) & Key(TIMESTAMP_ATTRIBUTE).between(low, high)
+        request = read_request(self.table_name, key, filter_condition(filters))
+        request.update(IndexName=self.config.name, ScanIndexForward=not span.descending, Limit=page_size)
+        events: list[Event] = []
+        start: dict[str, Any] | None = None
+        while True:
+            response = meter.record(call(self._dynamodb.query, self.table_name, **request,
+                                         **({"ExclusiveStartKey": start} if start else {})))
+            events += [event for event in map(Event, response.get("Items", [])) if _past(event, after, span)]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return events
+            if len(events) > wanted:
+                ranked = sorted(events, key=_ordered, reverse=span.descending)
+                if str(ranked[wanted - 1].get(TIMESTAMP_ATTRIBUTE)) != str(events[-1].get(TIMESTAMP_ATTRIBUTE)):
+                    return events
+
+
+def _ordered(event: Event) -> tuple[str, str]:
+    return str(event.get(TIMESTAMP_ATTRIBUTE)), event.event_id
+
+
+def _past(event: Event, after: Keyset | None, span: Span) -> bool:
+    if after is None:
+        return True
+    if after.event_id is None:
+        return True  # whole seconds read are excluded by the key condition already
+    bound = (after.timestamp, after.event_id)
+    return _ordered(event) < bound if span.descending else _ordered(event) > bound
+
+
+def _keyset(event: Event) -> Keyset:
+    return Keyset(str(event.get(TIMESTAMP_ATTRIBUTE)), event.event_id)
+
+
+def _page(events: list[Event], next_key: Keyset | None, meter: Meter, budget_spent: bool = False) -> EventPage:
+    return EventPage(events=events, next_key=next_key, consumed_rcu=meter.rcu, scanned_count=meter.items_read,
+                     calls=meter.calls, plan=INDEX_PLAN, budget_spent=budget_spent)
+
