@@ -113,3 +113,22 @@ def test_each_environment_may_have_its_own_index(tmp_path) -> None:
 def test_environments_by_pattern_share_the_variables() -> None:
     found = settings(PROJECT="p", ENVIRONMENTS="dev,prod", TIME_INDEX="time-index").environments
     assert [environment.settings.time_index for environment in found] == [TimeIndexConfig()] * 2
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["with-index", "without"])
+def test_an_inserted_test_event_gets_its_time_bucket_only_where_the_index_is_configured(table, configured) -> None:
+    from dashboard.app import create_app
+    from tests.conftest import settings_for
+    from tests.test_insert_form import valid_form
+
+    extra = {"TIME_INDEX": "time-index", "TIME_INDEX_SHARDS": "8"} if configured else {}
+    app = create_app(settings_for(table.name, **extra), table=table)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    response = client.post("/events", data=valid_form(client, event_id="s3-abc123"))
+    assert response.status_code == 303
+    stored = table.events.get("s3-abc123").values
+    if configured:
+        assert stored["time_bucket"] == "2024-01-01#2"  # md5 66c2025a... % 8
+    else:
+        assert "time_bucket" not in stored
