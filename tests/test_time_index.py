@@ -121,8 +121,9 @@ def test_an_inserted_test_event_gets_its_time_bucket_only_where_the_index_is_con
     from tests.conftest import settings_for
     from tests.test_insert_form import valid_form
 
-    extra = {"TIME_INDEX": "time-index", "TIME_INDEX_SHARDS": "8"} if configured else {}
-    app = create_app(settings_for(table.name, **extra), table=table)
+    settings = (settings_for(table.name, TIME_INDEX="time-index", TIME_INDEX_SHARDS="8") if configured
+                else settings_for(table.name))
+    app = create_app(settings, table=table)
     app.config["TESTING"] = True
     client = app.test_client()
     response = client.post("/events", data=valid_form(client, event_id="s3-abc123"))
