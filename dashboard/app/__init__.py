@@ -16,7 +16,7 @@ from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table, deadline
 from dashboard.web import audit, auth, environments, posted
 from dashboard.web.environments import Environments
-from dashboard.web.views import api, downloads, errors, events, s3_exports, status, tail
+from dashboard.web.views import api, downloads, errors, events, freshness, s3_exports, status, tail
 from dashboard.web.views.common import EventIdConverter, event_rows, remembered_links
 
 from . import commands
@@ -99,6 +99,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.register_blueprint(tail.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(freshness.bp)
     errors.register(app)
 
     commands.register(app)

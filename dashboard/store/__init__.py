@@ -27,6 +27,7 @@ from .errors import (
     WriteOutcomeUnknown,
 )
 from .events import EventStore
+from .freshness import FreshnessReader, Newest
 from .identity import TableIdentity
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span
@@ -38,7 +39,8 @@ from .table_records import TableStatus
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
     "CountReader", "Counts", "DeadlineExceeded",
-    "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
+    "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "FreshnessReader", "Keyset", "Newest",
+    "RangeReader", "ReadBudget",
     "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
     "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
@@ -58,6 +60,8 @@ class Table:
     s3_exports: S3Exporter  # DynamoDB's own export of the table to S3
     # Its account and region, learnt from the ARN that any DescribeTable of the table returns.
     identity: TableIdentity
+    # The newest event and the last minutes' count, newest second first (store/freshness.py).
+    freshness: FreshnessReader
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -71,4 +75,4 @@ class Table:
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
                    CountReader(clients.dynamodb, name, ranges.pool, counts_cache), Sweeper(clients.dynamodb, name),
                    S3Exporter(clients.dynamodb, name),
-                   TableIdentity(clients.dynamodb, name))
+                   TableIdentity(clients.dynamodb, name), FreshnessReader(clients.dynamodb, name, ranges.pool))
