@@ -9,12 +9,17 @@ from dashboard.formats import times
 from dashboard.formats.times import format_stored
 from dashboard.questions import listing, windows
 from dashboard.questions.cursors import Cursors
-from dashboard.store import ReadBudget
+from dashboard.store import Keyset, ReadBudget
 from tests.conftest import put_items
 
 CURSORS = Cursors("0123456789abcdef-secret")
 NOW = datetime(2026, 12, 6, 13, 2, 11, 600000, tzinfo=UTC)
 BUDGET = ReadBudget(3, 2000)
+
+
+def range_of(query: listing.ListingQuery) -> listing.TimeRange:
+    assert query.range is not None
+    return query.range
 
 
 @pytest.mark.parametrize(("text", "back"), [
@@ -40,18 +45,19 @@ def test_seconds_back_are_exact(seconds):
 
 def test_a_relative_range_resolves_once_and_its_links_stay_relative():
     query = listing.parse_query({"from": "now-15m", "to": "now", "order": "desc"}, CURSORS, NOW)
-    assert (query.range.start, query.range.end) == ("2026-12-06T12:47:11Z", "2026-12-06T13:02:11Z")
-    assert query.range.relative == ("now-15m", "now")
+    assert (range_of(query).start, range_of(query).end) == ("2026-12-06T12:47:11Z", "2026-12-06T13:02:11Z")
+    assert range_of(query).relative == ("now-15m", "now")
     assert query.link_args()["from"] == "now-15m" and query.link_args()["to"] == "now"
     assert query.window_args()["from"] == "2026-12-06T12:47:11Z" and query.window_args()["to"] == "2026-12-06T13:02:11Z"
     # An absolute bound beside a relative one stays absolute.
     mixed = listing.parse_query({"from": "2026-12-06T12:00:00+01:00", "to": "now"}, CURSORS, NOW)
-    assert mixed.range.relative == ("2026-12-06T11:00:00Z", "now")
+    assert range_of(mixed).relative == ("2026-12-06T11:00:00Z", "now")
 
 
 def test_an_absolute_range_has_no_relative_form_and_the_same_scope_as_before():
     query = listing.parse_query({"from": "2024-01-01T00:00:00Z", "to": "2024-01-01T00:00:09Z"}, CURSORS, NOW)
-    assert query.range.relative is None and query.scope == "range:2024-01-01T00:00:00Z:2024-01-01T00:00:09Z:asc:auto"
+    assert range_of(query).relative is None
+    assert query.scope == "range:2024-01-01T00:00:00Z:2024-01-01T00:00:09Z:asc:auto"
 
 
 def test_a_relative_bookmark_opened_later_shows_the_later_window(table):
@@ -69,22 +75,27 @@ def test_a_relative_bookmark_opened_later_shows_the_later_window(table):
 
 def test_a_cursor_pins_the_window_its_first_page_resolved_to():
     first = listing.parse_query({"from": "now-15m", "to": "now"}, CURSORS, NOW)
-    token = CURSORS.encode(first.position.following(listing.Keyset("2026-12-06T12:50:00Z", "x")), first.scope)
+    token = CURSORS.encode(first.position.following(Keyset("2026-12-06T12:50:00Z", "x")), first.scope)
     hours_later = NOW + timedelta(hours=3)
+    assert token is not None
     second = listing.parse_query({"from": "now-15m", "to": "now", "cursor": token}, CURSORS, hours_later)
-    assert (second.range.start, second.range.end) == (first.range.start, first.range.end)
-    back = CURSORS.encode(second.position.preceding(), second.scope)
+    assert (range_of(second).start, range_of(second).end) == (range_of(first).start, range_of(first).end)
+    previous = second.position.preceding()
+    assert previous is not None
+    back = CURSORS.encode(previous, second.scope)
     assert back is not None  # Previous to the first page keeps the window too
+    assert back is not None
     again = listing.parse_query({"from": "now-15m", "to": "now", "cursor": back}, CURSORS, hours_later)
-    assert (again.range.start, again.range.end) == (first.range.start, first.range.end)
+    assert (range_of(again).start, range_of(again).end) == (range_of(first).start, range_of(first).end)
     assert again.position.is_first
 
 
 def test_a_relative_cursor_is_refused_on_an_absolute_listing_of_the_same_seconds():
     first = listing.parse_query({"from": "now-15m", "to": "now"}, CURSORS, NOW)
-    token = CURSORS.encode(first.position.following(listing.Keyset("2026-12-06T12:50:00Z", "x")), first.scope)
+    token = CURSORS.encode(first.position.following(Keyset("2026-12-06T12:50:00Z", "x")), first.scope)
+    assert token is not None
     with pytest.raises(listing.BadParameter, match="another listing"):
-        listing.parse_query({"from": first.range.start, "to": first.range.end, "cursor": token}, CURSORS, NOW)
+        listing.parse_query({"from": range_of(first).start, "to": range_of(first).end, "cursor": token}, CURSORS, NOW)
 
 
 def test_paging_a_relative_listing_while_events_arrive_neither_skips_nor_repeats(client, table):
