@@ -22,7 +22,7 @@ from dashboard.formats import times
 
 from . import deadline
 from .clients import FANOUT_WORKERS
-from .errors import call
+from .errors import StoreError, call
 from .events import read_request, second_condition
 from .reading import Meter
 from .records import TABLE_KEY, Keyset, ReadBudget
@@ -36,6 +36,8 @@ SETTLE_SECONDS = 15
 # Seconds remembered per table: a week of look-back at most is far more than any freshness question asks.
 MEMORY_SECONDS = 7 * 86400
 WAVE = FANOUT_WORKERS // 2  # half the pool, as counting: other people's pages never wait behind it
+# A read stops with what it found when less than this is left of the request's deadline.
+DEADLINE_MARGIN = 0.5
 _SECOND = timedelta(seconds=1)
 
 
@@ -101,12 +103,24 @@ class FreshnessReader:
         seconds = (times.format_stored(last - n * _SECOND) for n in range(span))
         newest: Keyset | None = None
         recent = read = remembered = 0
+        def found_so_far(done: bool) -> Newest:
+            return Newest(times.format_stored(last), newest, recent_seconds, recent, read, done, not done,
+                          meter.calls, meter.rcu, remembered)
+
         while True:
+            left = deadline.remaining()
+            if read and left is not None and left < DEADLINE_MARGIN:
+                return found_so_far(False)  # what was read, rather than the request's deadline as a 503
             wave = list(itertools.islice(seconds, WAVE))
             known = {second: self.memory.get(second) for second in wave}
             asked = [second for second, found in known.items() if found is None]
-            answers = deadline.on_pool(self._pool, lambda second: self._second(second, meter), asked,
-                                       "the freshness Queries") if asked else []
+            try:
+                answers = deadline.on_pool(self._pool, lambda second: self._second(second, meter), asked,
+                                           "the freshness Queries") if asked else []
+            except StoreError:
+                if not read or not deadline.expired():
+                    raise
+                return found_so_far(False)
             for second, found in zip(asked, answers, strict=True):
                 known[second] = found
                 if second <= settled:
@@ -121,8 +135,7 @@ class FreshnessReader:
                 read += 1
             done = read >= span or (newest is not None and read >= recent_seconds)
             if done or meter.spent():
-                return Newest(times.format_stored(last), newest, recent_seconds, recent, read,
-                              done, not done, meter.calls, meter.rcu, remembered)
+                return found_so_far(done)
 
     def _second(self, second: str, meter: Meter) -> tuple[int, str | None]:
         """How many events one second holds and the greatest id among them: the ids only, every answer of it."""
