@@ -52,3 +52,15 @@ def test_the_landing_page_keeps_its_page_size_filters_and_refresh(client, table)
     assert row_ids(page) == ["r-1", "r-3", "r-5"]
     assert 'data-auto-refresh="60000"' in page and 'data-refresh-choice="1 min" aria-current="true"' in page
     assert 'href="/?limit=10&amp;source=a"' in page  # "off" keeps the rest of the page
+
+
+def test_a_landing_window_whose_budget_ran_out_before_any_event_still_shows_rows(table):
+    from dashboard.app import create_app
+    from tests.conftest import settings_for
+
+    put_items(table, [{"event_id": f"old-{n}", "timestamp": "2024-01-01T00:00:00Z"} for n in range(3)])
+    tight = create_app(settings_for(table.name, READ_BUDGET_RCU=1, TIMESTAMPS_CANONICAL="yes"), table=table)
+    page = tight.test_client().get("/?limit=10&plan=fanout").get_data(as_text=True)
+    assert "data-budget-spent" in page and "data-storage-order" in page
+    assert sorted(row_ids(page.split("data-storage-order", 1)[1])) == ["old-0", "old-1", "old-2"]
+    assert page.count('rel="next"') == 1  # the window's Continue; the table below is not a second "next"

@@ -13,7 +13,7 @@ from dashboard.questions.listing import BadParameter, Listing
 from .common import cursors, read_budget, table
 
 # What the landing page takes from its own URL: the rest of its window is fixed (the search form asks for others).
-LANDING_PARAMETERS = ("limit", "refresh", *listing.FILTER_PARAMETERS)
+LANDING_PARAMETERS = ("limit", "refresh", "plan", *listing.FILTER_PARAMETERS)
 REFRESH_LABELS = {None: "off", "10s": "10 s", "30s": "30 s", "1m": "1 min"}
 
 
@@ -33,9 +33,9 @@ def refresh(asked: Mapping[str, str]) -> str | None:
 
 
 def _fallback(page: Listing) -> Listing | None:
-    """The table's first page in storage order, below the landing window's finding when that window is empty:
-    one Scan, so that a table whose last event is old still shows rows."""
-    if page.page.events or page.next_cursor or page.has_prev:
+    """The table's first page in storage order, below the landing window's finding when that window is empty (or
+    its read budget ran out before it found any): one Scan, so that a table whose last event is old still shows rows."""
+    if page.page.events or page.has_prev or (page.next_cursor and not page.page.budget_spent):
         return None
     query = listing.parse_query({"limit": str(page.query.limit)}, cursors())
     return listing.fetch(table(), query, cursors(), read_budget())
