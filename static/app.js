@@ -346,6 +346,7 @@
       if (table) table.hidden = false;
       events.querySelectorAll("[data-empty]").forEach(function (empty) { empty.hidden = true; });
     }
+    if (rows.length) countArrivals(rows);
     var tail = tailOf(box);
     tail.arrived += rows.length;
     box.querySelector("[data-tail-arrived]").textContent = String(tail.arrived);
@@ -386,6 +387,50 @@
       pollTail(box);  // at once, then every interval again
     });
   });
+
+  // What the tail adds also counts: the window's total (its timeline) and the freshness line (the newest event, the
+  // last 5 minutes). The rows come newest first.
+  function addTo(element, more) {
+    if (!element) return;
+    var count = Number(element.dataset.total || element.textContent.replace(/[^0-9]/g, "")) + more;
+    if (element.dataset.total !== undefined) element.dataset.total = String(count);
+    element.textContent = element.textContent.replace(/[0-9][0-9,]*/, count.toLocaleString("en"));
+  }
+  function countArrivals(rows) {
+    addTo(document.querySelector("#events [data-timeline] [data-total]"), rows.length);
+    addTo(document.querySelector("[data-freshness-recent]"), rows.length);
+    var time = rows[0].querySelector("time[datetime]");
+    var line = document.querySelector("[data-freshness]");
+    if (!time || !line) return;
+    var newest = time.getAttribute("datetime");
+    var shown = line.querySelector("[data-freshness-newest]");
+    if (shown && shown.getAttribute("datetime") >= newest) return;
+    var finding = line.querySelector("[data-freshness-finding]");
+    if (!finding) return;
+    finding.textContent = "Newest event arrived just now, " + newest + " (live tail)";
+    line.dataset.fresh = "true";
+    line.classList.remove("freshness-stale");
+    line.classList.add("freshness-fresh");
+  }
+
+  // Auto-refresh (templates/events/_window.html): where the window ends now, the page reloads itself every period
+  // chosen (refresh= in its URL), unless the tab is hidden, the reader is typing or the live tail is on.
+  var refreshTimer = null;
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    var box = document.querySelector("[data-auto-refresh]");
+    var period = box ? Number(box.dataset.autoRefresh) : 0;
+    if (!period) return;
+    refreshTimer = setTimeout(function () {
+      var still = document.querySelector("[data-auto-refresh]");
+      if (!still || Number(still.dataset.autoRefresh) !== period) return;
+      var tailing = Array.prototype.some.call(document.querySelectorAll("[data-live-tail]"), tailRunning);
+      if (document.visibilityState !== "visible" || typing() || tailing) return scheduleRefresh();
+      location.reload();
+    }, period);
+  }
+  document.addEventListener("DOMContentLoaded", scheduleRefresh);
+  document.addEventListener("htmx:afterSettle", scheduleRefresh);
 
   // Hidden without JavaScript (and without htmx), where nothing could poll.
   function enableLiveTail(root) {

@@ -122,7 +122,8 @@ def test_project_and_environments_follow_the_naming_pattern_and_mark_prod(tmp_pa
 
 def test_without_environments_the_single_table_is_served_at_todays_urls(client):
     assert client.get("/events").status_code == 200
-    assert client.get("/").headers["Location"].endswith("/events")
+    # Issue 23: `/` is the landing page (the recent past), no longer a redirect to /events.
+    assert client.get("/").status_code == 200
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -163,7 +164,8 @@ def test_bad_environment_variables_stop_the_app_with_their_message(values, messa
 
 def test_root_goes_to_the_first_environment_and_an_unknown_one_is_a_404(app3):
     client = app3.test_client()
-    assert client.get("/").headers["Location"].endswith("/dev/events")
+    # Issue 23: to the first environment's landing page, the recent past.
+    assert client.get("/").headers["Location"].endswith("/dev/")
     unknown = client.get("/qa/events")
     assert unknown.status_code == 404 and "dev, staging, prod" in unknown.get_data(as_text=True)
     assert client.get("/events").status_code == 404

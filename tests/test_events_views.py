@@ -20,9 +20,10 @@ def signed_cursor(client, timestamp: str | None = None) -> str:
     return cursors.encode(Position(start_key={"event_id": {"S": "e-0004"}}, number=2), cursor_scope(timestamp))
 
 
-def test_root_redirects_to_the_events(offline_client):
+def test_root_is_the_landing_page_and_a_dead_backend_answers_503(offline_client):
+    # Issue 23: `/` no longer redirects to /events; it reads the recent past, so a dead backend is its 503.
     response = offline_client.get("/")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/events")
+    assert response.status_code == 503 and "Traceback" not in response.get_data(as_text=True)
 
 
 def test_following_next_from_the_first_page_visits_every_item_exactly_once(client, table):

@@ -21,6 +21,7 @@ from dashboard.web.views import (
     downloads,
     errors,
     events,
+    freshness,
     s3_exports,
     status,
     tail,
@@ -111,6 +112,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.register_blueprint(api.bp)
     app.register_blueprint(test_events.bp)
     app.register_blueprint(test_events_api.bp)
+    app.register_blueprint(freshness.bp)
     errors.register(app)
 
     commands.register(app)

@@ -75,6 +75,40 @@ def demo_events(count: int = 2400, day: date | None = None, seed: int = 7) -> It
         yield event
 
 
+# What `make run` keeps writing while it runs, so that a newcomer sees a live pipeline: clearly demo data.
+LIVE_SOURCE = "demo-live-trickle"
+LIVE_ID_PREFIX = "demo-live-"
+
+
+def live_events(moment: datetime, count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """`count` demo events at the second of `moment`, from the bucket `demo-live-trickle`, ids `demo-live-…`."""
+    names, weights = zip(*_EVENT_NAMES, strict=True)
+    stamp = times.format_stored(moment)
+    made = []
+    for _ in range(count):
+        pattern, content_type = rng.choice(_FILES)
+        event_name = rng.choices(names, weights)[0]
+        event: dict[str, Any] = {
+            "event_id": f"{LIVE_ID_PREFIX}{rng.getrandbits(64):016x}",
+            "event_type": "s3",
+            "source": LIVE_SOURCE,
+            "key": pattern.format(y=moment.year, m=f"{moment.month:02}", d=f"{moment.day:02}", n=rng.randrange(10**6)),
+            "event_name": event_name,
+            "content_type": content_type,
+            "timestamp": stamp,
+            "processed_at": times.format_stored(moment + timedelta(seconds=rng.choice((0, 1, 1, 2)))),
+        }
+        if not event_name.startswith("ObjectRemoved"):
+            event["size"] = rng.randrange(1, 50 * 2**20)
+        made.append(event)
+    return made
+
+
+def trickle_size(rng: random.Random) -> int:
+    """Events written in one second of the trickle: a few a second, now and then a burst of a batch job."""
+    return rng.randrange(20, 41) if rng.random() < 0.01 else rng.choice((0, 1, 1, 2, 2, 3, 4, 5))
+
+
 def _granularity(moment: datetime, now: datetime) -> int:
     """Seconds per demo sample at a moment: the finest period any window shows it at (1 min, 5 min, 1 h).
 

@@ -213,8 +213,11 @@ def read_report(listing: Any) -> dict[str, Any]:
                     if name in ("event_type", "source", "event_name", "key", "inserted")},
     }
     if query.range is not None:
+        relative = query.range.relative
         report["range"] = {"from": query.range.start, "to": query.range.end, "order": query.range.order,
                            "seconds": query.range.seconds}
+        if relative:  # as asked (`now-15m`): from and to are what it resolved to (an absolute range has none)
+            report["range"]["relative"] = {"from": relative[0], "to": relative[1]}
         report["plan_reason"] = choice.reason if choice else None
         report["estimates"] = {estimate.plan: {"rcu": estimate.rcu, "calls": estimate.calls}
                                for estimate in (choice.fanout, choice.scan) if estimate is not None} if choice else {}

@@ -10,6 +10,16 @@ EXPECTED = "an ISO-8601 date and time such as 2024-01-01T00:00:00Z, 2024-01-01 0
 _DATE_ONLY = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 
 
+# Relative time as Grafana and Kibana keep it in the URL: `now`, `now-15m`. Only the past: a window that ends later
+# than now is what `now` is for.
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+DURATION_EXPECTED = "a whole number and a unit, s, m, h, d or w (such as 30s, 15m, 2h, 7d)"
+RELATIVE_EXPECTED = "now or now-<N><unit> with unit s, m, h, d or w (such as now-15m, now-2h, now-7d)"
+# Ten years back at most: far beyond any table's history, and far from datetime's year 1.
+MAX_RELATIVE_SECONDS = 3660 * 86400
+_DURATION = re.compile(r"\A([0-9]{1,9})([smhdw])\Z")
+
+
 class TimestampError(ValueError):
     """The text is not a timestamp the events table can be searched by."""
 
@@ -51,6 +61,39 @@ def parse_precise(text: str) -> datetime:
     except OverflowError:
         raise TimestampError(f"timestamp {text.strip()!r} is out of range") from None
     return moment
+
+
+def is_relative(text: str | None) -> bool:
+    """Whether a bound is written relative to now (`now`, `now-15m`) rather than as a timestamp."""
+    return (text or "").strip().lower().startswith("now")
+
+
+def duration_seconds(text: str, name: str = "duration") -> int:
+    """Seconds in `<N><unit>` (unit s, m, h, d or w), such as 15m; anything else is a TimestampError naming `name`."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise TimestampError(f"{name} {text!r} is not understood: expected {DURATION_EXPECTED}")
+    seconds = int(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_RELATIVE_SECONDS:
+        raise TimestampError(f"{name} {text!r} reaches back more than {MAX_RELATIVE_SECONDS // 86400} days")
+    return seconds
+
+
+def resolve(text: str, now: datetime) -> datetime:
+    """The moment a bound names: `now`, `now-<N><unit>` counted back from `now` (to the second), or a timestamp."""
+    value = (text or "").strip()
+    if not is_relative(value):
+        return parse(value)
+    rest = value[3:]
+    if not rest:
+        return now.astimezone(UTC).replace(microsecond=0)
+    if not rest.startswith("-"):
+        raise TimestampError(f"{value!r} is not understood: expected {RELATIVE_EXPECTED} (only the past)")
+    try:
+        seconds = duration_seconds(rest[1:], "relative time")
+    except TimestampError as error:
+        raise TimestampError(f"{value!r}: {error}; expected {RELATIVE_EXPECTED}") from None
+    return now.astimezone(UTC).replace(microsecond=0) - timedelta(seconds=seconds)
 
 
 def format_stored(moment: datetime) -> str:

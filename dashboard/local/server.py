@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
+import threading
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.app import create_app
-from dashboard.app.demo import BURSTS, demo_events, demo_metrics
+from dashboard.app.demo import BURSTS, LIVE_SOURCE, demo_events, demo_metrics, live_events, trickle_size
 from dashboard.settings.config import DEFAULT_TABLE, LOCAL_REGION, Settings
+from dashboard.store import StoreError
 from dashboard.store.admin import TableAdmin
 
 # demo_events and BURSTS are re-exported: they were defined here first.
-__all__ = ["BURSTS", "demo_events", "demo_metrics", "local_environment", "main", "start_server"]
+__all__ = ["BURSTS", "Trickle", "demo_events", "demo_metrics", "local_environment", "main", "start_server"]
 
 
 def start_server(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
@@ -46,6 +51,36 @@ def local_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+class Trickle:
+    """Writes a few demo events a second (with bursts) while `make run` runs: the landing page, the freshness line and
+    the live tail then show a live pipeline. Stopped with the server."""
+
+    def __init__(self, admin: TableAdmin, seed: int = 23):
+        self._admin = admin
+        self._rng = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-trickle", daemon=True)
+        self.written = 0
+
+    def start(self) -> Trickle:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0 - time.time() % 1.0):
+            count = trickle_size(self._rng)
+            if count:
+                try:
+                    self.written += self._admin.put_many(live_events(datetime.now(UTC), count, self._rng))
+                except StoreError as error:  # the embedded server stopping under it: nothing to write to
+                    print(f"demo trickle stopped: {error}", file=sys.stderr, flush=True)
+                    return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Run the events dashboard on an embedded local DynamoDB with demo data.")
@@ -53,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--db-port", type=int, default=0, help="port of the embedded DynamoDB (0: any free one)")
     parser.add_argument("--events", type=int, default=2400, help="how many demo events to write")
+    parser.add_argument("--no-trickle", action="store_true",
+                        help="do not keep writing a trickle of live demo events (a few a second) while running")
     args = parser.parse_args(argv)
 
     server, endpoint = start_server(port=args.db_port)
@@ -71,10 +108,15 @@ def main(argv: list[str] | None = None) -> int:
           f"and {samples} CloudWatch samples.", flush=True)
     # moto loads each service on its first request (auto-scaling takes seconds): before the first page's deadline.
     app.extensions["events_table"].status.status()
+    trickle = None if args.no_trickle else Trickle(admin).start()
+    if trickle:
+        print(f"Writing a trickle of live demo events (source {LIVE_SOURCE}, a few a second with bursts).", flush=True)
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True, use_reloader=False)
     finally:
+        if trickle:
+            trickle.stop()
         server.stop()
     return 0
 

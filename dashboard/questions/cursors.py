@@ -16,6 +16,7 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
+from dashboard.formats import times
 from dashboard.store.records import Keyset
 
 MAX_TRAIL = 100
@@ -46,6 +47,9 @@ class Position:
     # Items read by the listing before this page, counted forwards from its first page; None once
     # "previous" has gone back (the trail keeps starts, not counts).
     read: int | None = field(default=0, compare=False)
+    # The absolute window a relative range (from=now-15m) resolved to on its first page: every page after it,
+    # and Previous back to the first, read that window, whatever the clock says then.
+    window: tuple[str, str] | None = None
 
     @property
     def is_first(self) -> bool:
@@ -59,16 +63,17 @@ class Position:
             trail = trail[-MAX_TRAIL:]
             truncated = True
         read = self.read + read_here if self.read is not None else None
-        return Position(start_key=next_key, trail=trail, number=self.number + 1, truncated=truncated, read=read)
+        return Position(start_key=next_key, trail=trail, number=self.number + 1, truncated=truncated, read=read,
+                        window=self.window)
 
     def preceding(self) -> Position | None:
         """The position of the page before this one, or None on the first page."""
         if self.start_key is None:
             return None
         if not self.trail:
-            return Position()
+            return Position(window=self.window)
         return Position(start_key=self.trail[-1], trail=self.trail[:-1], number=self.number - 1,
-                        truncated=self.truncated, read=None)
+                        truncated=self.truncated, read=None, window=self.window)
 
 
 class Cursors:
@@ -82,8 +87,8 @@ class Cursors:
 
     def encode(self, position: Position, scope: str) -> str | None:
         """The token of a position; when the trail makes it too long for a URL, the oldest pages are dropped."""
-        if position.is_first:
-            return None
+        if position.is_first and position.window is None:
+            return None  # the first page of a listing needs no token; of a pinned window, its window
         token = self._dumps(position, scope)
         if len(token) <= MAX_TOKEN_LENGTH or not position.trail:
             return token
@@ -102,7 +107,7 @@ class Cursors:
         payload = {
             "v": _VERSION,
             "s": scope,
-            "k": _start_to_json(position.start_key),
+            "k": None if position.start_key is None else _start_to_json(position.start_key),
             "t": [_start_to_json(key) for key in position.trail],
             "n": position.number,
             "x": position.truncated,
@@ -111,6 +116,8 @@ class Cursors:
             payload["e"] = self.environment
         if position.read is not None:
             payload["r"] = position.read
+        if position.window is not None:
+            payload["w"] = list(position.window)
         return self._serializer.dumps(payload)
 
     def decode(self, token: str | None, scope: str) -> Position:
@@ -136,17 +143,30 @@ class Cursors:
         if payload.get("s") != scope:
             raise CursorError("cursor belongs to another listing or search: start again from the first page")
         try:
-            start_key = _start_from_json(payload["k"])
+            window = _window_from_json(payload.get("w"))
+            start_key = None if payload["k"] is None and window is not None else _start_from_json(payload["k"])
             trail = tuple(_start_from_json(key) for key in payload["t"])
             number = payload["n"]
             truncated = payload["x"]
             read = payload.get("r")
         except (KeyError, TypeError, ValueError):
             raise CursorError("cursor is malformed: start again from the first page") from None
-        if not isinstance(number, int) or number < 2 or not isinstance(truncated, bool) or not (
-                read is None or (isinstance(read, int) and read >= 0)):
+        # Only a pinned window's first page (no start key) is page 1 with a token.
+        if not isinstance(number, int) or number < (1 if start_key is None else 2) or not isinstance(
+                truncated, bool) or not (read is None or (isinstance(read, int) and read >= 0)):
             raise CursorError("cursor is malformed: start again from the first page")
-        return Position(start_key=start_key, trail=trail, number=number, truncated=truncated, read=read)
+        return Position(start_key=start_key, trail=trail, number=number, truncated=truncated, read=read,
+                        window=window)
+
+
+def _window_from_json(data: Any) -> tuple[str, str] | None:
+    if data is None:
+        return None
+    if (not isinstance(data, list) or len(data) != 2 or not all(isinstance(bound, str) for bound in data)
+            or any(times.try_parse(bound) is None or times.normalize(bound) != bound for bound in data)
+            or data[0] > data[1]):
+        raise ValueError("bad window")
+    return data[0], data[1]
 
 
 def _start_to_json(start: Start | None) -> Any:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from werkzeug.exceptions import BadRequest
 
@@ -16,17 +16,14 @@ from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 from dashboard.store.records import INSERTED_HERE
 
-from . import plans
+from . import plans, windows
 from .cursors import CursorError, Cursors, Position
+from .windows import QUICK_MINUTES as QUICK_MINUTES, quick_ranges as quick_ranges
 
 DEFAULT_LIMIT = 25
-# An empty second offers the nearest seconds with events within this many seconds, and the minutes around it.
-NEAREST_SECONDS = 60
-AROUND_MINUTES = 5
 MAX_LIMIT = 100
 PAGE_SIZES = (10, 25, 50, 100)
 ORDERS = ("asc", "desc")
-QUICK_MINUTES = (5, 15, 60)
 # Query parameter -> Filters field; `key` is a prefix, the others equality; `inserted=dashboard` keeps the test events
 # inserted through the dashboard (their mark, store/records.py).
 FILTER_PARAMETERS = {"event_type": "event_type", "source": "source", "event_name": "event_name", "key": "key_prefix",
@@ -45,6 +42,9 @@ class TimeRange:
     end: str
     order: str = "asc"
     plan: str | None = None  # as asked with plan=; None lets the cost estimate choose
+    # The bounds as asked, when either is relative to now (`now-15m`, `now`): links ask for them again, so that
+    # the window stays relative; start and end are what they resolved to for this request (or a cursor pinned).
+    relative: tuple[str, str] | None = None
 
     @property
     def seconds(self) -> int:
@@ -74,7 +74,8 @@ class ListingQuery:
         if self.timestamp:
             args["timestamp"] = self.timestamp
         if self.range:
-            args.update({"from": self.range.start, "to": self.range.end})
+            args.update(dict(zip(("from", "to"), self.range.relative or (self.range.start, self.range.end),
+                                 strict=True)))
             if self.range.order != "asc":
                 args["order"] = self.range.order
             if self.range.plan:
@@ -82,6 +83,13 @@ class ListingQuery:
         for parameter, name in FILTER_PARAMETERS.items():
             if getattr(self.filters, name):
                 args[parameter] = getattr(self.filters, name)
+        return args
+
+    def window_args(self) -> dict[str, str | int]:
+        """link_args with a relative window's absolute bounds: "link to this exact window", and counts of its rows."""
+        args = self.link_args()
+        if self.range is not None:
+            args.update({"from": self.range.start, "to": self.range.end})
         return args
 
 
@@ -117,7 +125,9 @@ class Listing:
 def cursor_scope(timestamp: str | None, time_range: TimeRange | None = None, filters: Filters | None = None) -> str:
     # A cursor only continues the listing it came from: a scan key means nothing to a search.
     if time_range is not None:
-        scope = f"range:{time_range.start}:{time_range.end}:{time_range.order}:{time_range.plan or 'auto'}"
+        # A relative window's cursor is of the window as asked; the cursor itself pins what it resolved to.
+        start, end = time_range.relative or (time_range.start, time_range.end)
+        scope = f"range:{start}:{end}:{time_range.order}:{time_range.plan or 'auto'}"
     else:
         scope = "scan" if timestamp is None else f"timestamp:{timestamp}"
     if filters:
@@ -136,12 +146,13 @@ def parse_limit(raw: str | None) -> int:
     return int(text)
 
 
-def _moment(args: Mapping[str, str], name: str) -> str | None:
+def _moment(args: Mapping[str, str], name: str, now: datetime | None = None) -> str | None:
+    """A bound in the stored form; with `now`, `now` and `now-<N><unit>` are resolved against it."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
     try:
-        return times.normalize(raw)
+        return times.format_stored(times.resolve(raw, now)) if now is not None else times.normalize(raw)
     except times.TimestampError as error:
         # The message names a timestamp already; a range bound says which one it is.
         raise BadParameter(str(error) if name == "timestamp" else f"{name}: {error}") from None
@@ -160,8 +171,10 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     return Filters(**values)
 
 
-def parse_range(args: Mapping[str, str]) -> TimeRange | None:
-    start, end = _moment(args, "from"), _moment(args, "to")
+def parse_range(args: Mapping[str, str], now: datetime | None = None) -> TimeRange | None:
+    """The range from and to name, each a timestamp or relative to `now` (resolved once, by the caller's clock)."""
+    now = now or datetime.now(UTC)
+    start, end = _moment(args, "from", now), _moment(args, "to", now)
     order = (args.get("order") or "asc").strip()
     if order not in ORDERS:
         raise BadParameter(f"order must be asc (oldest first) or desc (newest first), not {order!r}")
@@ -174,26 +187,39 @@ def parse_range(args: Mapping[str, str]) -> TimeRange | None:
         raise BadParameter("a time range needs both from and to (inclusive, any ISO-8601 form)")
     if start > end:
         raise BadParameter(f"from ({start}) is after to ({end}): swap them or use order=desc for newest first")
-    return TimeRange(start, end, order, None if plan == "auto" else plan)
+    relative = windows.relative_bounds(args.get("from"), args.get("to"), start, end)
+    return TimeRange(start, end, order, None if plan == "auto" else plan, relative)
 
 
-def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
+def parse_query(args: Mapping[str, str], cursors: Cursors, now: datetime | None = None) -> ListingQuery:
     limit = parse_limit(args.get("limit"))
     timestamp = _moment(args, "timestamp")
     raw_timestamp = (args.get("timestamp") or "").strip()
     fraction_asked = raw_timestamp if timestamp and times.has_fraction(raw_timestamp) else None
-    time_range = parse_range(args)
+    time_range = parse_range(args, now)
     if timestamp and time_range:
         raise BadParameter("search either one second (timestamp) or a time range (from and to), not both")
+    if time_range is None and (args.get("order") or "").strip() == "desc":
+        raise BadParameter(windows.ORDER_NEEDS_RANGE)
     filters = parse_filters(args)
     try:
         position = cursors.decode(args.get("cursor"), cursor_scope(timestamp, time_range, filters))
     except CursorError as error:
         raise BadParameter(str(error)) from None
+    if time_range is not None and time_range.relative is not None:
+        time_range, position = _pinned(time_range, position)
     if time_range is not None and position.start_key is not None and not isinstance(position.start_key, Keyset):
         raise BadParameter("cursor does not belong to a time range: start again from the first page")
     return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range,
                         fraction_asked=fraction_asked)
+
+
+def _pinned(time_range: TimeRange, position: Position) -> tuple[TimeRange, Position]:
+    """A relative window's later pages read the window its first page resolved to, which their cursor carries."""
+    if position.window is None:
+        return time_range, replace(position, window=(time_range.start, time_range.end))
+    start, end = position.window
+    return replace(time_range, start=start, end=end), position
 
 
 def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:
@@ -240,45 +266,3 @@ def fetch(table: Table, query: ListingQuery, cursors: Cursors, budget: ReadBudge
         choice=choice,
         item_count=table.status.approximate_count(),
     )
-
-
-@dataclass(frozen=True)
-class Nearest:
-    """Where to look when a second holds no events: the closest seconds that do, and the minutes around it."""
-
-    before: str | None
-    after: str | None
-    around: tuple[str, str] | None
-    window_seconds: int
-
-
-def nearest(table: Table, listing: Listing) -> Nearest | None:
-    """For the empty first page of a one-second search: the nearest seconds either side that hold events.
-
-    One Query per second outward (fan-out, so only when stored timestamps are canonical), stopping at the
-    first second found, at most NEAREST_SECONDS each way: the only page that reads more than one call.
-    """
-    query = listing.query
-    if (query.timestamp is None or query.range is not None or query.filters or listing.has_prev
-            or listing.page.events or listing.next_cursor):
-        return None
-    around = times.around(query.timestamp, AROUND_MINUTES)
-    if not table.ranges.fanout_allowed()[0]:
-        return Nearest(None, None, around, 0)
-    moment = times.parse(query.timestamp)
-    step = timedelta(seconds=1)
-    try:
-        earlier = Span(times.format_stored(moment - NEAREST_SECONDS * step), times.format_stored(moment - step), True)
-        later = Span(times.format_stored(moment + step), times.format_stored(moment + NEAREST_SECONDS * step))
-    except OverflowError:
-        return Nearest(None, None, around, 0)
-    found = [table.ranges.fanout(span, 1).events for span in (earlier, later)]
-    before, after = (str(events[0].get("timestamp")) if events else None for events in found)
-    return Nearest(before, after, around, NEAREST_SECONDS)
-
-
-def quick_ranges(now: datetime) -> list[tuple[str, str, str]]:
-    """(label, from, to) of the last few minutes up to `now`, for links computed on the server."""
-    end = times.format_stored(now)
-    return [(f"Last {minutes} min", times.format_stored(now - timedelta(minutes=minutes)), end)
-            for minutes in QUICK_MINUTES]

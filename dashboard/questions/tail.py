@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Table
@@ -70,13 +70,14 @@ class Poll:
         return {"from": self.window.skipped_from, "to": self.window.skipped_to, "order": "desc", **filters}
 
 
-def parse_query(args: Mapping[str, str]) -> TailQuery:
-    """`after` (the last second read, any ISO-8601 form), `after_id` (the last event read in it), filters, plan."""
+def parse_query(args: Mapping[str, str], now: datetime | None = None) -> TailQuery:
+    """`after` (the last second read, any ISO-8601 form or relative: now-1m), `after_id` (the last event read in it),
+    filters, plan."""
     raw = (args.get("after") or "").strip()
     if not raw:
         raise BadParameter("after is missing: the last second the tail read, such as 2024-01-01T13:00:00Z")
     try:
-        after = times.normalize(raw)
+        after = times.format_stored(times.resolve(raw, now or datetime.now(UTC)))
     except times.TimestampError as error:
         raise BadParameter(f"after: {error}") from None
     after_id = args.get("after_id") or None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -17,7 +17,7 @@ from dashboard.formats import times
 from dashboard.store import Counts, ReadBudget, Span, Table
 
 from . import charts, plans
-from .listing import BadParameter, ListingQuery, range_plan
+from .listing import BadParameter, ListingQuery, cursor_scope, range_plan
 
 # The most bars a chart holds: up to 3 minutes per second, up to 3 hours per minute, up to 7.5 days per hour.
 MAX_BARS = 180
@@ -109,7 +109,9 @@ def slot(query: ListingQuery) -> Slot | None:
     """The timeline's place on a listing page: for a range or one second, never the plain list."""
     if query.range is None and query.timestamp is None:
         return None
-    digest = hashlib.sha256(query.scope.encode()).hexdigest()[:16]
+    # Of the window read (a relative one as resolved), as the timeline's own request is asked for it.
+    window = replace(query.range, relative=None) if query.range else None
+    digest = hashlib.sha256(cursor_scope(query.timestamp, window, query.filters).encode()).hexdigest()[:16]
     return Slot(f"timeline-{digest}", query.range is None)
 
 

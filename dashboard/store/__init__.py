@@ -29,6 +29,7 @@ from .errors import (
 )
 from .events import EventStore
 from .expiry import ExpiryReader, Removal
+from .freshness import FreshnessReader, Newest
 from .identity import TableIdentity
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span
@@ -40,8 +41,8 @@ from .table_records import TableStatus
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
     "CountReader", "Counts", "DeadlineExceeded", "DeleteReport", "DeleteResult", "ExpiryReader", "Removal",
-    "TestEventDeleter", "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader",
-    "ReadBudget",
+    "TestEventDeleter", "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "FreshnessReader",
+    "Keyset", "Newest", "RangeReader", "ReadBudget",
     "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
     "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
@@ -63,6 +64,8 @@ class Table:
     identity: TableIdentity
     deletes: TestEventDeleter  # conditional deletes of the dashboard's own test events
     expiry: ExpiryReader  # the TTL attribute, and when DynamoDB will remove an event
+    # The newest event and the last minutes' count, newest second first (store/freshness.py).
+    freshness: FreshnessReader
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -79,4 +82,5 @@ class Table:
                    S3Exporter(clients.dynamodb, name),
                    TableIdentity(clients.dynamodb, name),
                    deletes=TestEventDeleter(clients.dynamodb, name, events),
-                   expiry=ExpiryReader(clients.dynamodb, name))
+                   expiry=ExpiryReader(clients.dynamodb, name),
+                   freshness=FreshnessReader(clients.dynamodb, name, ranges.pool))

@@ -129,7 +129,8 @@ def _outside_any() -> Response | None:
     if request.environ.get(ENVIRONMENT_KEY) or request.endpoint in _ROOT_ENDPOINTS:
         return None
     if request.path == "/":
-        return redirect(request.script_root + "/" + environments().first.name + "/events")
+        # To its landing page, the recent past (events.index).
+        return redirect(request.script_root + "/" + environments().first.name + "/")
     names = ", ".join(environment.name for environment in environments().all)
     abort(404, description=f"No such environment: this dashboard serves {names}, as the first part of the path "
                            f"(such as /{environments().first.name}/events).")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, has_request_context, render_template, request, url_for
 from werkzeug.routing import BaseConverter
 
-from dashboard.questions import listing
+from dashboard.questions import listing, windows
 from dashboard.questions.cursors import Cursors
 from dashboard.settings.config import Settings
 from dashboard.store import RETRY_AFTER_SECONDS, ReadBudget, Table
@@ -101,7 +101,8 @@ def retry_later(response: Response) -> Response:
 
 def search_form() -> dict[str, Any]:
     """What the search form shows besides the query: the page sizes offered and the quick ranges up to now."""
-    return {"page_sizes": listing.PAGE_SIZES, "quick_ranges": listing.quick_ranges(datetime.now(UTC))}
+    # Relative links (from=now-15m&to=now): they never go stale on an open page or as a bookmark.
+    return {"page_sizes": listing.PAGE_SIZES, "quick_ranges": windows.relative_quick_ranges()}
 
 
 def cursors() -> Cursors:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -9,13 +10,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from dashboard.formats import present, times
-from dashboard.questions import listing, tail
+from dashboard.questions import listing, nearest, tail
 from dashboard.questions.listing import BadParameter
 from dashboard.questions.timeline import count as count_timeline, slot as timeline_slot
 from dashboard.store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
 
 from .. import audit, posted
 from ..forms import EventForm
+from . import landing as landing_view
 from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, search_form, table
 
 bp = Blueprint("events", __name__)
@@ -46,21 +48,32 @@ def _referring_list() -> str | None:
 
 @bp.get("/")
 def index() -> Response:
-    return redirect(url_for("events.list_events"))
+    """The landing page: the most recent events, newest first, over a window ending now (windows.LANDING_FROM).
+
+    When that window is empty it says so and shows the table in storage order below (landing.fallback).
+    """
+    return _list_page(landing_view.args(request.args), landing=True)
 
 
 @bp.get("/events")
 def list_events() -> Response:
     """One page of events, of one second (through the index, never a scan) or of a time range; filtered or not."""
-    query = listing.parse_query(request.args, cursors())
+    return _list_page(request.args)
+
+
+def _list_page(args: Mapping[str, str], landing: bool = False) -> Response:
+    now = datetime.now(UTC)
+    refresh = landing_view.refresh(args)
+    query = listing.parse_query(args, cursors(), now)
     page = listing.fetch(table(), query, cursors(), read_budget())
     return render_page_or_fragment(
         "events/list.html", "events/_table.html",
         listing=page,
-        nearest=listing.nearest(table(), page),
+        nearest=nearest.nearest(table(), page),
         item_count=page.item_count,
         timeline_slot=timeline_slot(query),
-        live_tail=tail.offer(page, datetime.now(UTC), current_app.config["SETTINGS"].tail_settle_seconds),
+        live_tail=tail.offer(page, now, current_app.config["SETTINGS"].tail_settle_seconds),
+        **landing_view.context(page, refresh, landing),
         **search_form(),
         here=request.full_path.rstrip("?"),
     )
