@@ -216,6 +216,9 @@ def read_report(listing: Any) -> dict[str, Any]:
         report["range"] = {"from": query.range.start, "to": query.range.end, "order": query.range.order,
                            "seconds": query.range.seconds}
         report["plan_reason"] = choice.reason if choice else None
-        report["estimates"] = {estimate.plan: {"rcu": estimate.rcu, "calls": estimate.calls}
+        # For the page being read: its RCUs, calls and (at this backend's pace) seconds under each plan.
+        report["estimates"] = {estimate.plan: {"rcu": estimate.rcu, "calls": estimate.calls,
+                                               "seconds": estimate.seconds}
                                for estimate in (choice.fanout, choice.scan) if estimate is not None} if choice else {}
+        report["window_seconds"] = choice.window_seconds if choice else None
     return report
