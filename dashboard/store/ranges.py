@@ -124,7 +124,15 @@ class RangeReader:
                 return _range_page(found, _keyset(found[-1]), meter, "fanout")
             if meter.spent():
                 return _range_page(found, Keyset(last_read), meter, "fanout", budget_spent=True)
-            wave_size = min(wave_size * 2, FANOUT_WORKERS)
+            wave_size = min(wave_size * 2, FANOUT_WORKERS, self._wave_fitting(meter))
+
+    def _wave_fitting(self, meter: Meter) -> int:
+        """The most Queries a wave may ask at this backend's pace and still end within the budget: a backend that
+        answers them one after another (moto) would otherwise hold a wave of 16 past every attempt's timeout."""
+        left, per_query = meter.seconds_left(), self.pace.query_seconds()
+        if left is None or not per_query:
+            return FANOUT_WORKERS
+        return max(1, int(left / per_query))
 
     def _second(self, second: str, filters: Filters | None, meter: Meter) -> list[Event]:
         """Every event of one second, through the index: a second may hold more than one answer's worth."""
