@@ -1,6 +1,10 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`."""
 import ctypes
 import os
+import sys
+
+# gunicorn halts, instead of starting another, when a worker exits with this code (gunicorn.arbiter).
+WORKER_BOOT_ERROR = 3
 
 # Loopback by default: the dashboard belongs behind a TLS proxy on the same host. In a container (or
 # behind a load balancer that connects over the network) set BIND=0.0.0.0:8000 on purpose.
@@ -32,3 +36,16 @@ def post_fork(server, worker):
     except (OSError, AttributeError):  # no C library that has it (macOS): nothing to cap
         return
     mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def on_starting(server):
+    """Build the app once, in the master, before any worker is forked: a bad configuration stops the server with
+    its message printed once (workers that failed to boot would be restarted, at full CPU, forever). It makes no
+    call to AWS; each worker builds its own app (and boto3 clients) after the fork, as before."""
+    from dashboard import ConfigError, create_app
+
+    try:
+        create_app()
+    except ConfigError as error:
+        print(f"events dashboard cannot start: {error}", file=sys.stderr, flush=True)
+        sys.exit(WORKER_BOOT_ERROR)

@@ -219,6 +219,9 @@ def read_report(listing: Any) -> dict[str, Any]:
         if relative:  # as asked (`now-15m`): from and to are what it resolved to (an absolute range has none)
             report["range"]["relative"] = {"from": relative[0], "to": relative[1]}
         report["plan_reason"] = choice.reason if choice else None
-        report["estimates"] = {estimate.plan: {"rcu": estimate.rcu, "calls": estimate.calls}
+        # For the page being read: its RCUs, calls and (at this backend's pace) seconds under each plan.
+        report["estimates"] = {estimate.plan: {"rcu": estimate.rcu, "calls": estimate.calls,
+                                               "seconds": estimate.seconds}
                                for estimate in (choice.fanout, choice.scan) if estimate is not None} if choice else {}
+        report["window_seconds"] = choice.window_seconds if choice else None
     return report

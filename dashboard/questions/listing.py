@@ -16,7 +16,7 @@ from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 from dashboard.store.records import INSERTED_HERE
 
-from . import plans, windows
+from . import pagereads, plans, windows
 from .cursors import CursorError, Cursors, Position
 from .windows import QUICK_MINUTES as QUICK_MINUTES, quick_ranges as quick_ranges
 
@@ -222,24 +222,28 @@ def _pinned(time_range: TimeRange, position: Position) -> tuple[TimeRange, Posit
     return replace(time_range, start=start, end=end), position
 
 
-def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:
-    """The plan a range is read (and counted) with, and whether fan-out is exact on this table."""
+def fanout_allowed(table: Table, time_range: TimeRange) -> bool:
+    """Whether fan-out is exact on this table; plan=fanout where it is not is a 400."""
     allowed, why = table.ranges.fanout_allowed()
     if time_range.plan == plans.FANOUT and not allowed:
         raise BadParameter(f"plan=fanout cannot be used on this table: {why}; use plan=scan")
+    return allowed
+
+
+def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:
+    """The plan a whole range is counted with, and whether fan-out is exact on this table."""
+    allowed = fanout_allowed(table, time_range)
     count, size = table.status.approximate_size()
     return plans.choose(time_range.seconds, count, size, allowed, time_range.plan), allowed
 
 
 def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
+    """A range page, with the plan chosen for that page (questions/pagereads.py), not for the whole range."""
     assert query.range is not None
-    choice, allowed = range_plan(table, query.range)
+    allowed = fanout_allowed(table, query.range)
     after = query.position.start_key if isinstance(query.position.start_key, Keyset) else None
-    if choice.plan == plans.FANOUT:
-        page = table.ranges.fanout(query.range.span(), query.limit, after, query.filters, budget)
-    else:
-        page = table.ranges.scan(query.range.span(), query.limit, after, query.filters, allowed)
-    return page, choice
+    return pagereads.read_page(table, query.range.span(), query.limit, after, query.filters, budget,
+                               query.range.plan, allowed)
 
 
 def fetch(table: Table, query: ListingQuery, cursors: Cursors, budget: ReadBudget) -> Listing:

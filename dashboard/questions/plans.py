@@ -1,4 +1,9 @@
-"""Which way to read a time range costs less: one Query per second (fan-out) or a Scan of the table (pure)."""
+"""Which way to read a time range costs less: one Query per second (fan-out) or a Scan of the table (pure).
+
+`choose` prices a whole range (what counting it reads); `choose_page` prices the page being read: the
+seconds of Queries it needs where the table holds events this densely, against one Scan pass, each
+timed at the pace this backend's calls have been taking (store/pace.py).
+"""
 from __future__ import annotations
 
 import math
@@ -16,6 +21,9 @@ CALL_BYTES = 1024 * 1024
 # DescribeTable's TableSizeBytes lags (about six hours) and is 0 on some stand-ins: an item
 # counts at least this much, the project's events being a few hundred bytes each.
 MIN_ITEM_BYTES = 400
+# A Scan pass of a range page asks DynamoDB for a window of the range expected to hold this many pages' events:
+# more costs no more reads (the pass reads the whole table anyway), only transfer; fewer would end pages short.
+WINDOW_PAGES = 2
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Estimate:
     plan: str
     rcu: float
     calls: int
+    seconds: float | None = None  # wall time at this backend's pace; None when not known
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Choice:
     reason: str
     fanout: Estimate
     scan: Estimate | None  # None when the table's size is not known
+    window_seconds: int | None = None  # a Scan pass of a page: the seconds of the range it asks for
 
 
 def fanout_estimate(seconds: int) -> Estimate:
@@ -66,3 +76,75 @@ def choose(seconds: int, item_count: int | None, size_bytes: int | None, fanout_
     if scan.rcu < fanout.rcu:
         return Choice(SCAN, "a Scan of the whole table reads less than a Query per second", fanout, scan)
     return Choice(FANOUT, "a Query per second reads less than a Scan of the whole table", fanout, scan)
+
+
+def expected_events(seconds: list[str], sample_size: int, whole_table: bool, item_count: int | None,
+                    low: str, high: str) -> float | None:
+    """Events expected from `low` to `high` (stored seconds, inclusive), from the sampled events' `seconds` (those
+    that match the filters): exact when the sample is the whole table; None when the table's size is unknown."""
+    inside = sum(1 for second in seconds if low <= second <= high)
+    if whole_table:
+        return float(inside)
+    if not item_count or not sample_size:
+        return None
+    return item_count * inside / sample_size
+
+
+def fanout_page_estimate(seconds_left: int, limit: int, expected: float | None,
+                         query_seconds: float | None) -> Estimate:
+    """The seconds of Queries that fill a page (limit + 1 events, to know whether another page follows)."""
+    needed = seconds_left
+    if expected:
+        needed = min(seconds_left, max(1, math.ceil((limit + 1) * seconds_left / expected)))
+    return Estimate(FANOUT, needed * RCU_PER_STEP, needed, None if query_seconds is None else needed * query_seconds)
+
+
+def window_seconds(seconds_left: int, limit: int, expected: float | None) -> int:
+    """The seconds a Scan pass asks for: room for WINDOW_PAGES pages as dense as expected, else all that is left."""
+    if not expected:
+        return seconds_left
+    return min(seconds_left, max(1, math.ceil(seconds_left * WINDOW_PAGES * (limit + 1) / expected)))
+
+
+def choose_page(seconds_left: int, limit: int, expected: float | None, item_count: int | None,
+                size_bytes: int | None, fanout_allowed: bool, requested: str | None, query_seconds: float | None,
+                scan_call_seconds: float | None, budget_seconds: float, budget_rcu: float,
+                deadline_seconds: float | None) -> Choice:
+    """The plan for the page being read: the cheaper in RCUs of those that fill it within the read budget.
+
+    A Query per second stops at the budget (its page shows what it found, and Continue); a Scan pass cannot
+    stop before it has read the whole table, so it is chosen only when its time fits the budget's seconds
+    and the deadline (its RCUs are what the whole table costs, as they always were for this plan). When
+    neither fills the page in time, the Queries read what the budget allows.
+    """
+    fanout = fanout_page_estimate(seconds_left, limit, expected, query_seconds)
+    scan = None
+    if item_count is not None:
+        whole = scan_estimate(item_count, size_bytes)
+        scan = Estimate(SCAN, whole.rcu, whole.calls,
+                        None if scan_call_seconds is None else whole.calls * scan_call_seconds)
+    window = window_seconds(seconds_left, limit, expected)
+
+    def chosen(plan: str, reason: str) -> Choice:
+        return Choice(plan, reason, fanout, scan, window if plan == SCAN else None)
+
+    if requested in PLANS:
+        return chosen(requested or FANOUT, "asked for with plan=")
+    if not fanout_allowed:
+        return chosen(SCAN, "stored timestamps are not all canonical whole seconds")
+    if scan is None:
+        return chosen(FANOUT, "the table's size is unknown")
+    if item_count == 0:
+        return chosen(FANOUT, "DescribeTable reports 0 items (refreshed about every six hours): size taken as unknown")
+    time_left = budget_seconds if deadline_seconds is None else min(budget_seconds, deadline_seconds)
+    queries_fit = fanout.rcu <= budget_rcu and (fanout.seconds is None or fanout.seconds <= budget_seconds)
+    scan_fits = scan.seconds is not None and scan.seconds <= time_left
+    queries = f"the ~{fanout.calls:,} Queries this page needs"
+    if queries_fit and (not scan_fits or fanout.rcu <= scan.rcu):
+        return chosen(FANOUT, f"{queries} read less than a Scan of the whole table" if scan_fits
+                      else f"{queries} fit the read budget; a Scan of the whole table would not")
+    if scan_fits:
+        return chosen(SCAN, f"a Scan of the whole table reads less than {queries}" if queries_fit
+                      else f"a Scan of the whole table fits the read budget; {queries} would not")
+    return chosen(FANOUT, f"neither {queries} nor a Scan of the whole table fit the read budget: the Queries "
+                          "read what it allows, and Continue reads on")

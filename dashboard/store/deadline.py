@@ -24,7 +24,19 @@ from .errors import DeadlineExceeded
 # Less than this is not worth an attempt: no DynamoDB answer comes back that fast over a network.
 MIN_ATTEMPT_SECONDS = 0.05
 
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("dynamodb_deadline", default=None)
+
+
+class Deadline:
+    """When one request's calls must have ended; each request's own object, so that the breaker can tell
+    the timeouts of one request (however many) from those of several."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float):
+        self.at = at
+
+
+_DEADLINE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dynamodb_deadline", default=None)
 T = TypeVar("T")
 # A boto3 client: its `meta.events` is botocore's event system.
 C = TypeVar("C", bound=BaseClient)
@@ -32,12 +44,12 @@ C = TypeVar("C", bound=BaseClient)
 _LAST_ANSWER = "dashboard_last_error_answer"
 
 
-def start(seconds: float) -> contextvars.Token[float | None]:
+def start(seconds: float) -> contextvars.Token[Deadline | None]:
     """Start a deadline `seconds` from now in the current context; `finish(token)` ends it."""
-    return _DEADLINE.set(time.monotonic() + seconds)
+    return _DEADLINE.set(Deadline(time.monotonic() + seconds))
 
 
-def finish(token: contextvars.Token[float | None]) -> None:
+def finish(token: contextvars.Token[Deadline | None]) -> None:
     _DEADLINE.reset(token)
 
 
@@ -53,7 +65,12 @@ def started(seconds: float) -> Iterator[None]:
 def remaining() -> float | None:
     """Seconds left before the current deadline (never below 0), or None when there is none."""
     deadline = _DEADLINE.get()
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
+    return None if deadline is None else max(0.0, deadline.at - time.monotonic())
+
+
+def current() -> Deadline | None:
+    """The current request's deadline (None outside a request): who an attempt is for."""
+    return _DEADLINE.get()
 
 
 def expired() -> bool:

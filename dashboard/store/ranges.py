@@ -26,6 +26,7 @@ from . import deadline
 from .clients import FANOUT_WORKERS
 from .errors import StoreError, call
 from .events import read_request, second_condition
+from .pace import Pace, Sampler
 from .reading import Meter, filter_condition
 from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, Event, EventPage, Filters, Keyset, ReadBudget, Span, WireItem
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-SAMPLE_SIZE = 100
 SCAN_SEGMENTS = 4
 # Fan-out reads seconds in waves that double up to the pool's size: a dense range fills its page
 # from the first few seconds, a sparse one soon reads FANOUT_WORKERS seconds at a time.
@@ -52,6 +52,9 @@ class RangeReader:
         self._sample_lock = threading.Lock()
         self._sampled: tuple[bool, str] | None = None
         self._pool = ThreadPoolExecutor(max_workers=FANOUT_WORKERS, thread_name_prefix="range-read")
+        # What the page planner (questions/pagereads.py) knows of this table: its events in time, its reads' pace.
+        self.pace = Pace()
+        self.sampler = Sampler(dynamodb, table_name, self.pace)
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -70,14 +73,18 @@ class RangeReader:
             return self._sampled
 
     def _sample(self) -> tuple[bool, str]:
-        response = call(self._dynamodb.scan, self.table_name, TableName=self.table_name, Limit=SAMPLE_SIZE,
-                        ProjectionExpression="#t", ExpressionAttributeNames={"#t": TIMESTAMP_ATTRIBUTE})
-        stamps = [item[TIMESTAMP_ATTRIBUTE].get("S") for item in response.get("Items", [])
-                  if TIMESTAMP_ATTRIBUTE in item]
+        stamps = [event.stamp for event in self.sampler.sample().events if event.stamp is not None]
         odd = next((stamp for stamp in stamps if not isinstance(stamp, str) or not CANONICAL.match(stamp)), None)
         if odd is not None:
             return False, f"a sampled timestamp ({odd!r}) is not a canonical whole second (YYYY-MM-DDTHH:MM:SSZ)"
         return True, f"the {len(stamps)} sampled timestamps are canonical whole seconds"
+
+    def sampled_seconds(self, filters: Filters | None = None) -> tuple[list[str], int, bool]:
+        """The seconds the sampled events that match `filters` name, the sample's size, and whether it is the
+        whole table: how densely the table holds (matching) events in time."""
+        sample = self.sampler.sample()
+        named = (second_named(event.stamp) for event in sample.events if not filters or event.matches(filters))
+        return [second for second in named if second is not None], len(sample.events), sample.whole_table
 
     # ------------------------------------------------------------------------ fan-out
 
@@ -93,10 +100,13 @@ class RangeReader:
             wave = list(itertools.islice(seconds, wave_size))
             if not wave:
                 return _range_page(found, None, meter, "fanout")
+            elapsed = self.pace.timer()
             try:
                 answers = deadline.on_pool(self._pool, lambda s: self._second(s, filters, meter), wave,
                                            "the range's Queries")
+                self.pace.waved(len(wave), elapsed())
             except StoreError:
+                self.pace.waved(len(wave), elapsed())
                 if last_read is None or not deadline.expired():
                     raise
                 # The request's deadline ran out during a later wave: what the earlier ones found, and Continue.
@@ -114,7 +124,15 @@ class RangeReader:
                 return _range_page(found, _keyset(found[-1]), meter, "fanout")
             if meter.spent():
                 return _range_page(found, Keyset(last_read), meter, "fanout", budget_spent=True)
-            wave_size = min(wave_size * 2, FANOUT_WORKERS)
+            wave_size = min(wave_size * 2, FANOUT_WORKERS, self._wave_fitting(meter))
+
+    def _wave_fitting(self, meter: Meter) -> int:
+        """The most Queries a wave may ask at this backend's pace and still end within the budget: a backend that
+        answers them one after another (moto) would otherwise hold a wave of 16 past every attempt's timeout."""
+        left, per_query = meter.seconds_left(), self.pace.query_seconds()
+        if left is None or not per_query:
+            return FANOUT_WORKERS
+        return max(1, int(left / per_query))
 
     def _second(self, second: str, filters: Filters | None, meter: Meter) -> list[Event]:
         """Every event of one second, through the index: a second may hold more than one answer's worth."""
@@ -132,22 +150,34 @@ class RangeReader:
     # ------------------------------------------------------------------------ scan
 
     def scan(self, span: Span, limit: int, after: Keyset | None = None, filters: Filters | None = None,
-             timestamps_canonical: bool = False) -> EventPage:
+             timestamps_canonical: bool = False, window: Span | None = None) -> EventPage:
         """A page of the range from a parallel Scan of the whole table: exact order, memory bounded by `limit`.
 
         The filter on `timestamp` is left to DynamoDB only when stored timestamps are canonical (string
         order is time order); either way each item is checked here on the second it names. A Scan is
-        billed for what it reads, so leaving the bound out costs no more RCUs.
+        billed for what it reads, so leaving the bound out costs no more RCUs. With canonical timestamps
+        the pass may look at a `window` of the range only (the seconds from the page's start on): DynamoDB
+        then sends back only the window's events; a window that held too few for the page ends it short,
+        its next page starting past the window (`budget_spent`, as a page that stopped before it was full).
         """
         meter = Meter()
-        condition = range_condition(span, filters, timestamps_canonical)
-        segments = deadline.on_pool(self._pool, lambda n: self._segment(n, span, limit + 1, after, condition, meter),
-                                    range(SCAN_SEGMENTS), "the range's Scan")
+        bounds = window if window is not None and timestamps_canonical else span
+        condition = range_condition(bounds, filters, timestamps_canonical)
+        elapsed = self.pace.timer()
+        try:
+            segments = deadline.on_pool(self._pool,
+                                        lambda n: self._segment(n, bounds, limit + 1, after, condition, meter),
+                                        range(SCAN_SEGMENTS), "the range's Scan")
+        finally:  # a pass the deadline cut short is timed too: the planner must learn that it did not fit
+            self.pace.scanned(max(meter.calls, 1), elapsed())
         best = _first(itertools.chain.from_iterable(segments), limit + 1, span.descending)
         events = [Event(item) for _, item in best]
         if len(events) > limit:
             return _range_page(events[:limit], Keyset(*best[limit - 1][0]), meter, "range-scan")
-        return _range_page(events, None, meter, "range-scan")
+        edge = bounds.start if span.descending else bounds.end
+        if edge == (span.start if span.descending else span.end):
+            return _range_page(events, None, meter, "range-scan")
+        return _range_page(events, Keyset(edge), meter, "range-scan", budget_spent=True)
 
     def _segment(self, segment: int, span: Span, keep: int, after: Keyset | None, condition: ConditionBase | None,
                  meter: Meter) -> list[tuple[Ordered, WireItem]]:

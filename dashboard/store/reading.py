@@ -50,6 +50,10 @@ class Meter:
                 self.rcu = (self.rcu or 0.0) + float(units)
         return response
 
+    def seconds_left(self) -> float | None:
+        """Seconds of the budget's time still unspent (None without a budget)."""
+        return None if self._budget is None else self._budget.seconds - (self._clock() - self._started)
+
     def spent(self) -> bool:
         if self._budget is None:
             return False

@@ -1,0 +1,170 @@
+"""A whole day of 20,003 events (`make run`'s demo day at about eight times its size) on the embedded moto server,
+over real HTTP: every page answers within its deadline, in the order of a brute-force read, and a day-long read on
+a slow backend never takes the ordinary pages down with it.
+
+moto walks the whole table on every call (about 0.3 s each at 20,000 items here), so a Scan pass of this table
+takes longer than the default read budget: the first pages are read with Queries that stop at the budget, and the
+walks to the end are run with a budget that lets a pass fit, each page a Scan pass over a window of the day. A
+walk of all 20,003 events (200 passes of about 5 s here) is left out: it would take a quarter of an hour.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.app.demo import demo_events
+from dashboard.store import Table
+from tests.conftest import LiveServer, admin, moto_server, put_items, settings_for, unique_table
+from tests.pages import link, row_ids
+
+DAY = {"from": "2024-03-05T00:00:00Z", "to": "2024-03-05T23:59:59Z"}
+EVENTS = 20_003
+DEADLINE = 4.0  # the default DASHBOARD_DEADLINE_SECONDS
+# About 2% of the day's events, spread over all of it.
+SPARSE = {"event_name": "ObjectRestore:Completed"}
+FILTERED = {"source": "partner-drop-eu", "event_name": "ObjectRemoved:Delete"}
+
+
+@pytest.fixture(scope="module")
+def day_table() -> Iterator[tuple[str, str, list[dict]]]:
+    """One table, built once per module: moto on a process of its own, so the others' tests do not wait on it."""
+    # moto may still be working through calls the slow-backend test abandoned at their deadline: it has been told
+    # to stop (SIGTERM) and ends when they are done.
+    with contextlib.suppress(subprocess.TimeoutExpired), moto_server() as endpoint:
+        name = unique_table()
+        table = Table.open(settings_for(name, endpoint))
+        admin(table).create_table(point_in_time_recovery=False)
+        events = list(demo_events(EVENTS, date(2024, 3, 5), seed=27))
+        put_items(table, events)
+        yield endpoint, name, events
+
+
+def serve(day_table, **overrides) -> LiveServer:
+    endpoint, name, _ = day_table
+    return LiveServer(create_app(settings_for(name, endpoint, **overrides))).start()
+
+
+@pytest.fixture(scope="module")
+def server(day_table) -> Iterator[LiveServer]:
+    """The dashboard with its default deadline and read budget."""
+    live = serve(day_table)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def roomy(day_table) -> Iterator[LiveServer]:
+    """A budget in which one Scan pass of this table fits on moto (each page then reads a window of the day)."""
+    live = serve(day_table, DASHBOARD_DEADLINE_SECONDS=30, READ_BUDGET_SECONDS=25, DYNAMODB_READ_TIMEOUT=25)
+    yield live
+    live.stop()
+
+
+def truth(events: list[dict], filters: dict[str, str], order: str = "asc") -> list[str]:
+    chosen = [event for event in events if DAY["from"] <= event["timestamp"] <= DAY["to"]
+              and all(event.get(name) == value for name, value in filters.items())]
+    chosen.sort(key=lambda event: (event["timestamp"], event["event_id"]), reverse=order == "desc")
+    return [event["event_id"] for event in chosen]
+
+
+def get(url: str) -> tuple[int, str, float]:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode(), time.monotonic() - started
+    except HTTPError as error:
+        return error.code, error.read().decode(), time.monotonic() - started
+
+
+def api_pages(base: str, params: dict[str, str | int], deadline: float) -> Iterator[dict]:
+    cursor = None
+    while True:
+        asked = {**params, **({"cursor": cursor} if cursor else {})}
+        status, text, took = get(f"{base}/api/events?" + urlencode(asked))
+        assert status == 200, text[:300]
+        assert took < deadline + 1, took
+        page = json.loads(text)
+        yield page
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
+
+
+@pytest.mark.parametrize("filters", [{}, FILTERED, SPARSE], ids=["all", "filtered", "sparse"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_the_first_pages_of_a_whole_day_answer_within_the_deadline_in_order(server, day_table, filters, order):
+    params = {**DAY, **filters, "order": order, "limit": 100}
+    wanted = truth(day_table[2], filters, order)
+    shown: list[str] = []
+    for number, page in enumerate(api_pages(server.url, params, DEADLINE)):
+        shown += [item["event_id"] for item in page["items"]]
+        assert shown == wanted[:len(shown)]
+        assert len(page["items"]) == 100 or page["budget_spent"] or page["next_cursor"] is None
+        if number == 1:
+            break
+    status, text, took = get(f"{server.url}/events?" + urlencode(params))
+    assert status == 200 and took < DEADLINE + 1
+    rows = row_ids(text)
+    assert rows == wanted[:len(rows)]
+    assert rows or "data-budget-spent" in text
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_a_sparse_filter_over_the_day_paged_to_the_end_as_json_equals_the_truth(roomy, day_table, order):
+    # plan=scan: each page one pass over a window of the day, whatever the pace the planner has measured so far.
+    params = {**DAY, **SPARSE, "order": order, "limit": 100, "plan": "scan"}
+    pages = list(api_pages(roomy.url, params, 30))
+    assert [item["event_id"] for page in pages for item in page["items"]] == truth(day_table[2], SPARSE, order)
+    assert all(page["items"] for page in pages[:-1])  # never an empty page before the end
+
+
+def test_a_filtered_day_paged_to_the_end_as_html_equals_the_truth(roomy, day_table):
+    url = f"{roomy.url}/events?" + urlencode({**DAY, **FILTERED, "limit": 100, "order": "desc", "plan": "scan"})
+    shown: list[str] = []
+    while url:
+        status, text, took = get(url)
+        assert status == 200 and took < 30 + 1, text[:300]
+        shown += row_ids(text)
+        following = link(text, "next")
+        url = f"{roomy.url}{html.unescape(following)}" if following else ""
+    assert shown == truth(day_table[2], FILTERED, "desc")
+
+
+def test_a_day_long_range_on_a_slow_backend_never_takes_the_ordinary_pages_down(day_table):
+    from bench.faultproxy import FaultProxy
+
+    endpoint, name, events = day_table
+    proxy = FaultProxy(endpoint, delay=0.3).start()
+    app = create_app(settings_for(name, proxy.url))
+    live = LiveServer(app).start()
+    proxy.fault = "delay"
+    minute = {"from": "2024-03-05T13:00:00Z", "to": "2024-03-05T13:00:59Z"}
+    ordinary = [f"{live.url}/events", f"{live.url}/events?" + urlencode(minute),
+                f"{live.url}/timeline?" + urlencode(minute)]
+    heavy: list[int] = []
+    reader = threading.Thread(target=lambda: heavy.append(
+        get(f"{live.url}/events?" + urlencode({**DAY, "limit": 100, "plan": "scan"}))[0]))
+    try:
+        reader.start()
+        answered: list[tuple[str, int]] = []
+        while reader.is_alive() or len(answered) < 2 * len(ordinary):
+            answered += [(url, get(url)[0]) for url in ordinary]
+        assert all(status == 200 for _, status in answered), answered
+        assert heavy and all(status in (200, 503) for status in heavy)
+        assert not app.extensions["events_table"].clients.dynamodb.dashboard_breaker.is_open
+    finally:
+        reader.join(timeout=60)
+        live.stop()
+        proxy.stop()
