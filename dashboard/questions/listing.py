@@ -16,7 +16,7 @@ from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 from dashboard.store.records import INSERTED_HERE
 
-from . import pagereads, plans, windows
+from . import indexreads, pagereads, plans, windows
 from .cursors import CursorError, Cursors, Position
 from .windows import QUICK_MINUTES as QUICK_MINUTES, quick_ranges as quick_ranges
 
@@ -179,8 +179,9 @@ def parse_range(args: Mapping[str, str], now: datetime | None = None) -> TimeRan
     if order not in ORDERS:
         raise BadParameter(f"order must be asc (oldest first) or desc (newest first), not {order!r}")
     plan = (args.get("plan") or "").strip() or None
-    if plan not in (None, "auto", *plans.PLANS):
-        raise BadParameter(f"plan must be fanout, scan or auto (chosen from the cost estimate), not {plan!r}")
+    if plan not in (None, "auto", *plans.PLANS, plans.INDEX):
+        raise BadParameter(f"plan must be fanout, scan or auto (chosen from the cost estimate), or index (the time "
+                           f"index, where configured), not {plan!r}")
     if start is None and end is None:
         return None
     if start is None or end is None:
@@ -242,6 +243,11 @@ def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[
     assert query.range is not None
     allowed = fanout_allowed(table, query.range)
     after = query.position.start_key if isinstance(query.position.start_key, Keyset) else None
+    index, refusal = indexreads.index_state(table, query.range.plan, allowed)
+    if refusal is not None:
+        raise BadParameter(refusal)
+    if index is not None:
+        return indexreads.read_page(index, query.range.span(), query.limit, after, query.filters, budget)
     return pagereads.read_page(table, query.range.span(), query.limit, after, query.filters, budget,
                                query.range.plan, allowed)
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 FANOUT = "fanout"
 SCAN = "scan"
 PLANS = (FANOUT, SCAN)
+# Through the optional time-sorted index (questions/indexreads.py): chosen before both where it serves.
+INDEX = "index"
 # An eventually consistent read is billed 0.5 RCU per 4 KB read, and never less than one step,
 # even for a Query that finds nothing.
 RCU_PER_STEP = 0.5

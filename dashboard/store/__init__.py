@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard.settings.config import Settings
+from dashboard.settings.time_index import TimeIndexConfig
 
 from . import breaker, deadline
 from .clients import Clients, build_clients
@@ -31,18 +32,20 @@ from .events import EventStore
 from .expiry import ExpiryReader, Removal
 from .freshness import FreshnessReader, Newest
 from .identity import TableIdentity
+from .index_ranges import IndexRangeReader, IndexState
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span
 from .s3_exports import S3Exporter
 from .status import StatusReader
 from .sweeps import Sweeper
 from .table_records import TableStatus
+from .time_index import index_coverage, mismatch
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
     "CountReader", "Counts", "DeadlineExceeded", "DeleteReport", "DeleteResult", "ExpiryReader", "Removal",
     "TestEventDeleter", "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "FreshnessReader",
-    "Keyset", "Newest", "RangeReader", "ReadBudget",
+    "IndexRangeReader", "IndexState", "Keyset", "Newest", "RangeReader", "ReadBudget",
     "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
     "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
 ]
@@ -66,15 +69,31 @@ class Table:
     expiry: ExpiryReader  # the TTL attribute, and when DynamoDB will remove an event
     # The newest event and the last minutes' count, newest second first (store/freshness.py).
     freshness: FreshnessReader
+    # Ranges through the optional time-sorted index (TIME_INDEX; store/index_ranges.py); None when not configured.
+    index_ranges: IndexRangeReader | None = None
+
+    def time_index(self) -> IndexState:
+        """Whether the configured time index can serve ranges now, and how much of the table it holds: from the
+        DescribeTable the table's figures are read with (reused for a minute), no call of its own."""
+        if self.index_ranges is None:
+            return IndexState(None, "no time index is configured (TIME_INDEX)")
+        described = self.status.described_table()
+        if described is None:
+            return IndexState(None, "DescribeTable did not answer: the time index is not used until it does")
+        problem = mismatch(self.index_ranges.config, described)
+        if problem is not None:
+            return IndexState(None, problem)
+        return IndexState(self.index_ranges, None, *index_coverage(self.index_ranges.config, described))
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
         cache = CountCache(settings.counts_cache_seconds, settings.counts_settled_seconds, settings.counts_cache_size)
-        return cls.on(build_clients(settings), settings.table_name, settings.timestamps_canonical, cache)
+        return cls.on(build_clients(settings), settings.table_name, settings.timestamps_canonical, cache,
+                      settings.time_index)
 
     @classmethod
     def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto",
-           counts_cache: CountCache | None = None) -> Table:
+           counts_cache: CountCache | None = None, time_index: TimeIndexConfig | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
         events = EventStore(clients.dynamodb, name)
         return cls(name, clients, events, StatusReader(clients, name), ranges,
@@ -83,4 +102,6 @@ class Table:
                    TableIdentity(clients.dynamodb, name),
                    deletes=TestEventDeleter(clients.dynamodb, name, events),
                    expiry=ExpiryReader(clients.dynamodb, name),
-                   freshness=FreshnessReader(clients.dynamodb, name, ranges.pool))
+                   freshness=FreshnessReader(clients.dynamodb, name, ranges.pool),
+                   index_ranges=(IndexRangeReader(clients.dynamodb, name, time_index, ranges.pool) if time_index
+                                 else None))

@@ -9,6 +9,7 @@ Exact while stored timestamps are canonical whole seconds (string order is time 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,21 @@ if TYPE_CHECKING:
 
 INDEX_PLAN = "index"
 _BUCKET_LENGTHS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """The configured time index as it stands: its reader when it can serve ranges, else why not."""
+
+    reader: IndexRangeReader | None
+    problem: str | None
+    index_items: int | None = None  # DynamoDB's approximate ItemCount of the index, and of the table
+    table_items: int | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """The index holds fewer events than the table (approximately): some are not backfilled yet."""
+        return self.index_items is not None and self.table_items is not None and self.index_items < self.table_items
 
 
 class IndexRangeReader:

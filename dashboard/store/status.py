@@ -45,7 +45,7 @@ class StatusReader:
         self.metrics_wait = clients.metrics_wait_seconds
         self._clock = clock
         self._count_lock = threading.Lock()
-        self._figures: tuple[int | None, int | None] = (None, None)
+        self._described_cache: dict[str, Any] | None = None
         self._count_asked_at: float | None = None
         self._panels = ThreadPoolExecutor(PANEL_THREADS, thread_name_prefix="status-panel")
 
@@ -63,19 +63,24 @@ class StatusReader:
         (None, None) when DescribeTable cannot answer; a listing page does not fail for that, and a
         failure is remembered as long as a success so a denied DescribeTable costs one call a minute.
         """
+        described = self.described_table()
+        if described is None:
+            return None, None
+        return int(described.get("ItemCount", 0)), int(described.get("TableSizeBytes", 0))
+
+    def described_table(self) -> dict[str, Any] | None:
+        """DescribeTable's "Table", reused for a minute; None (also remembered a minute) when it cannot answer."""
         now = self._clock()
         with self._count_lock:
-            cached, asked_at = self._figures, self._count_asked_at
+            cached, asked_at = self._described_cache, self._count_asked_at
         if asked_at is not None and now - asked_at < ITEM_COUNT_CACHE_SECONDS:
             return cached
         try:
-            described = self._describe_table()
-            fresh: tuple[int | None, int | None] = (int(described.get("ItemCount", 0)),
-                                                    int(described.get("TableSizeBytes", 0)))
+            fresh: dict[str, Any] | None = self._describe_table()
         except StoreError:
-            fresh = (None, None)
+            fresh = None
         with self._count_lock:
-            self._figures, self._count_asked_at = fresh, now
+            self._described_cache, self._count_asked_at = fresh, now
         return fresh
 
     def ping(self) -> str:

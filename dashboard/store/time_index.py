@@ -85,3 +85,14 @@ def mismatch(config: TimeIndexConfig, table: dict[str, Any]) -> str | None:
     if found.get("IndexStatus") not in (None, "ACTIVE"):
         return f"index {config.name} is {found.get('IndexStatus')} (DynamoDB is still building it)"
     return None
+
+
+def index_coverage(config: TimeIndexConfig, table: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(the index's ItemCount, the table's): DynamoDB's approximate figures, refreshed about every six hours.
+    Fewer in the index than in the table: items not yet backfilled (or without a timestamp) are not in it."""
+    for index in table.get("GlobalSecondaryIndexes") or []:
+        if index.get("IndexName") == config.name:
+            count = index.get("ItemCount")
+            return (int(count) if count is not None else None,
+                    int(table["ItemCount"]) if table.get("ItemCount") is not None else None)
+    return None, None

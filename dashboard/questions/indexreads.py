@@ -1,0 +1,43 @@
+"""A range page through the optional time-sorted index (plan=index), where the table has it and it can serve.
+
+Preferred over fan-out and the Scan whenever it serves: a page costs one Query per shard of each bucket it
+reads. It needs canonical timestamps (its sort key is the stored string), as fan-out does; events not yet
+backfilled are not in it, which the page says, with the plans that still read them.
+"""
+from __future__ import annotations
+
+from dashboard.formats import times
+from dashboard.store import EventPage, Filters, IndexState, Keyset, ReadBudget, Span, Table
+from dashboard.store.time_index import buckets
+
+from . import plans
+
+
+def index_state(table: Table, requested: str | None, fanout_allowed: bool) -> tuple[IndexState | None, str | None]:
+    """(the index to read this range with, or None; why plan=index cannot be used, when it was asked for)."""
+    if requested not in (None, plans.INDEX):
+        return None, None
+    state = table.time_index()
+    if state.reader is None:
+        return None, (f"plan=index cannot be used: {state.problem}" if requested == plans.INDEX else None)
+    if not fanout_allowed:
+        why = ("plan=index cannot be used on this table: stored timestamps are not all canonical whole seconds "
+               "(the index sorts them as text); use plan=scan")
+        return None, why if requested == plans.INDEX else None
+    return state, None
+
+
+def read_page(state: IndexState, span: Span, limit: int, after: Keyset | None, filters: Filters,
+              budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
+    assert state.reader is not None
+    config = state.reader.config
+    touched = len(buckets(times.parse(span.start), times.parse(span.end), config))
+    calls = config.shards * touched
+    reason = (f"the time index {config.name}: a Query per shard ({config.shards}) of each {config.bucket} bucket "
+              f"read, at most {touched} buckets")
+    if state.incomplete:
+        reason += (f"; it holds about {state.index_items:,} of the table's {state.table_items:,} events (DynamoDB's "
+                   "approximate counts): events without time_bucket are read by plan=fanout or plan=scan")
+    estimate = plans.Estimate(plans.INDEX, calls * plans.RCU_PER_STEP, calls)
+    page = state.reader.page(span, limit, after, filters, budget)
+    return page, plans.Choice(plans.INDEX, reason, estimate, None)

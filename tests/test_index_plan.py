@@ -1,0 +1,114 @@
+"""plan=index on the pages: a range read through the time index where it serves, said so, and refused clearly where
+it cannot; the same answers as brute force with the index, without it, and half backfilled."""
+from __future__ import annotations
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.settings.time_index import TimeIndexConfig
+from dashboard.store import Table
+from dashboard.store.time_index import time_bucket
+from tests.conftest import admin, put_items, settings_for, unique_table
+from tests.test_ranges import api_walk, body
+
+CONFIG = TimeIndexConfig("time-index", "day", 4)
+
+
+def events_over_midnight(backfilled_every: int = 1) -> list[dict]:
+    """Events over two days, dense around midnight; every `backfilled_every`th carries its time_bucket."""
+    made = []
+    for n in range(120):
+        day, second = (1, 86_340 + n % 60) if n % 2 else (2, n % 90)
+        stamp = f"2024-01-0{day}T{second // 3600:02}:{second % 3600 // 60:02}:{second % 60:02}Z"
+        event = {"event_id": f"e-{n:03}", "timestamp": stamp, "source": "ab"[n % 3 == 0]}
+        if n % backfilled_every == 0:
+            event["time_bucket"] = str(time_bucket(event["event_id"], stamp, CONFIG))
+        made.append(event)
+    return made
+
+
+def brute_force(events: list[dict], start: str, end: str, descending: bool, indexed_only: bool = False,
+                source: str | None = None) -> list[str]:
+    chosen = sorted((event for event in events if start <= event["timestamp"] <= end
+                     and (not indexed_only or "time_bucket" in event)
+                     and (source is None or event["source"] == source)),
+                    key=lambda event: (event["timestamp"], event["event_id"]), reverse=descending)
+    return [event["event_id"] for event in chosen]
+
+
+def app_for(table: Table, **settings: object):
+    flask_app = create_app(settings_for(table.name, None, False, READ_BUDGET_SECONDS=300, **settings), table=table)
+    flask_app.config["TESTING"] = True
+    return flask_app.test_client()
+
+
+@pytest.fixture
+def indexed(mocked_aws: None) -> Table:
+    table = Table.open(settings_for(unique_table(), TIME_INDEX="time-index"))
+    admin(table).create_table(wait=False, time_index="time-index")
+    return table
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_a_range_over_midnight_reads_through_the_index_paged_to_the_end(indexed: Table, order: str) -> None:
+    events = events_over_midnight()
+    put_items(indexed, events)
+    client = app_for(indexed, TIME_INDEX="time-index")
+    start, end = "2024-01-01T23:00:00Z", "2024-01-02T01:00:00Z"
+    ids, pages = api_walk(client, **{"from": start, "to": end, "order": order, "limit": 25})
+    assert ids == brute_force(events, start, end, order == "desc")
+    assert {page["plan"] for page in pages} == {"index"}
+    assert "the time index time-index" in pages[0]["plan_reason"]
+    # Two day buckets of four shards at most, a page.
+    assert all(page["calls"] <= 8 + 1 for page in pages)
+
+
+def test_filters_and_the_html_page_say_the_index(indexed: Table) -> None:
+    events = events_over_midnight()
+    put_items(indexed, events)
+    client = app_for(indexed, TIME_INDEX="time-index")
+    ids, _ = api_walk(client, **{"from": "2024-01-01T00:00:00Z", "to": "2024-01-02T23:59:59Z", "source": "a",
+                                 "limit": 10})
+    assert ids == brute_force(events, "2024-01-01T00:00:00Z", "2024-01-02T23:59:59Z", False, source="a")
+    page = client.get("/events", query_string={"from": "2024-01-01T23:59:00Z", "to": "2024-01-02T00:01:00Z"})
+    assert page.status_code == 200
+    assert 'data-plan="index"' in page.get_data(as_text=True)
+
+
+def test_half_backfilled_the_index_finds_its_events_and_the_old_plans_find_all(indexed: Table) -> None:
+    events = events_over_midnight(backfilled_every=2)
+    put_items(indexed, events)
+    client = app_for(indexed, TIME_INDEX="time-index")
+    start, end = "2024-01-01T23:58:00Z", "2024-01-02T00:02:00Z"
+    through_index, pages = api_walk(client, **{"from": start, "to": end, "limit": 50})
+    assert {page["plan"] for page in pages} == {"index"}
+    assert through_index == brute_force(events, start, end, False, indexed_only=True)
+    for plan in ("fanout", "scan"):
+        every, _ = api_walk(client, **{"from": start, "to": end, "limit": 50, "plan": plan})
+        assert every == brute_force(events, start, end, False)
+    assert len(through_index) < len(every)
+
+
+def test_without_the_index_configured_plan_index_is_a_400_and_auto_reads_as_before(indexed: Table) -> None:
+    events = events_over_midnight()
+    put_items(indexed, events)
+    client = app_for(Table.open(settings_for(indexed.name)))
+    refused = client.get("/api/events", query_string={"from": "2024-01-01T00:00:00Z", "to": "2024-01-01T00:00:09Z",
+                                                      "plan": "index"})
+    assert refused.status_code == 400
+    assert "plan=index cannot be used: no time index is configured" in refused.get_data(as_text=True)
+    ids, pages = api_walk(client, **{"from": "2024-01-01T23:59:50Z", "to": "2024-01-02T00:00:10Z"})
+    assert ids == brute_force(events, "2024-01-01T23:59:50Z", "2024-01-02T00:00:10Z", False)
+    assert "index" not in {page["plan"] for page in pages}
+
+
+def test_an_index_the_table_lacks_is_said_plainly_and_never_used(table: Table) -> None:
+    put_items(table, events_over_midnight())
+    client = app_for(Table.open(settings_for(table.name, TIME_INDEX="time-index")), TIME_INDEX="time-index")
+    refused = client.get("/api/events", query_string={"from": "2024-01-01T00:00:00Z", "to": "2024-01-01T00:00:09Z",
+                                                      "plan": "index"})
+    assert refused.status_code == 400
+    assert "TIME_INDEX names time-index, but the table has no such index" in refused.get_data(as_text=True)
+    page = body(client.get("/api/events", query_string={"from": "2024-01-01T23:59:50Z",
+                                                         "to": "2024-01-02T00:00:10Z"}))
+    assert page["plan"] != "index"
