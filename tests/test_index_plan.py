@@ -112,3 +112,32 @@ def test_an_index_the_table_lacks_is_said_plainly_and_never_used(table: Table) -
     page = body(client.get("/api/events", query_string={"from": "2024-01-01T23:59:50Z",
                                                          "to": "2024-01-02T00:00:10Z"}))
     assert page["plan"] != "index"
+
+
+def test_freshness_through_the_index_costs_a_few_queries_busy_or_quiet(indexed: Table) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.formats.times import format_stored
+    from dashboard.questions import freshness
+    from dashboard.store import ReadBudget
+    from tests.conftest import read_calls
+
+    now = datetime.now(UTC)
+
+    def ago(seconds: int) -> dict:
+        stamp = format_stored(now - timedelta(seconds=seconds))
+        event_id = f"ago-{seconds}"
+        return {"event_id": event_id, "timestamp": stamp, "time_bucket": time_bucket(event_id, stamp, CONFIG)}
+
+    calls = read_calls(indexed)
+    quiet = freshness.read(indexed, now, ReadBudget(30, 100_000))
+    assert quiet.found.newest is None and quiet.reason == "no event in the last 1 h"
+    # The hour back touches one or two day buckets; the count of the last 5 minutes likewise: N Queries each.
+    # (and one sample Scan per process, which says whether stored timestamps are canonical).
+    assert calls.count("Query") <= 4 * CONFIG.shards and calls.count("Scan") <= 1
+    put_items(indexed, [ago(20), ago(100), ago(200), ago(1000)])
+    del calls[:]
+    busy = freshness.read(indexed, now, ReadBudget(30, 100_000))
+    assert busy.found.newest is not None and busy.found.newest.event_id == "ago-20"
+    assert busy.found.recent_count == 3 and busy.fresh
+    assert calls.count("Query") <= 4 * CONFIG.shards

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -21,6 +21,7 @@ from dashboard.settings.time_index import TimeIndexConfig
 from . import deadline
 from .errors import call
 from .events import read_request
+from .freshness import Newest
 from .reading import Meter, filter_condition
 from .records import TIMESTAMP_ATTRIBUTE, Event, EventPage, Filters, Keyset, ReadBudget, Span
 from .time_index import TIME_BUCKET_ATTRIBUTE, buckets
@@ -80,6 +81,41 @@ class IndexRangeReader:
                 return _page(found, Keyset(last), meter, budget_spent=True)
         return _page(found, None, meter)
 
+    def newest(self, now: datetime, recent_seconds: int, look_back_seconds: int,
+               budget: ReadBudget | None = None) -> Newest:
+        """The freshness question through the index: the newest event within the look-back (newest bucket first,
+        one Query per shard, stopping at the first bucket that holds one) and a count of the last
+        `recent_seconds` (Select=COUNT, one Query per shard of the one or two buckets they touch)."""
+        last = now.replace(microsecond=0)
+        read_at = times.format_stored(last)
+        look_back = Span(times.format_stored(last - timedelta(seconds=max(look_back_seconds, recent_seconds) - 1)),
+                         read_at, True)
+        found = self.page(look_back, 1, budget=budget)
+        recent = Span(times.format_stored(last - timedelta(seconds=recent_seconds - 1)), read_at)
+        meter = Meter(budget)
+        counts = deadline.on_pool(self._pool, functools.partial(self._count, span=recent, meter=meter),
+                                  [f"{bucket}#{number}" for bucket, _, _ in self._buckets(recent, None)
+                                   for number in range(self.config.shards)], "the freshness count's Queries")
+        newest = _keyset(found.events[0]) if found.events else None
+        complete = not found.budget_spent
+        return Newest(read_at, newest, recent_seconds, sum(counts),
+                      max(look_back_seconds, recent_seconds) if complete else 0, complete, found.budget_spent,
+                      found.calls + meter.calls, _total(found.consumed_rcu, meter.rcu), 0)
+
+    def _count(self, partition: str, span: Span, meter: Meter) -> int:
+        key = Key(TIME_BUCKET_ATTRIBUTE).eq(partition) & Key(TIMESTAMP_ATTRIBUTE).between(span.start, span.end)
+        request = read_request(self.table_name, key)
+        request.update(IndexName=self.config.name, Select="COUNT")
+        count = 0
+        start: dict[str, Any] | None = None
+        while True:
+            response = meter.record(call(self._dynamodb.query, self.table_name, **request,
+                                         **({"ExclusiveStartKey": start} if start else {})))
+            count += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return count
+
     def _buckets(self, span: Span, after: Keyset | None) -> list[tuple[str, str, str]]:
         """(bucket, its first second, its last second) in reading order, clipped to the range and past `after`."""
         start, end = times.parse(span.start), times.parse(span.end)
@@ -121,6 +157,11 @@ class IndexRangeReader:
                 ranked = sorted(events, key=_ordered, reverse=span.descending)
                 if str(ranked[wanted - 1].get(TIMESTAMP_ATTRIBUTE)) != str(events[-1].get(TIMESTAMP_ATTRIBUTE)):
                     return events
+
+
+def _total(*units: float | None) -> float | None:
+    known = [unit for unit in units if unit is not None]
+    return sum(known) if known else None
 
 
 def _ordered(event: Event) -> tuple[str, str]:
