@@ -16,8 +16,10 @@ from typing import Any
 from dashboard.app import create_app
 from dashboard.app.demo import BURSTS, LIVE_SOURCE, demo_events, demo_metrics, live_events, trickle_size
 from dashboard.settings.config import DEFAULT_TABLE, LOCAL_REGION, Settings
+from dashboard.settings.time_index import DEFAULT_NAME, TimeIndexConfig
 from dashboard.store import StoreError
 from dashboard.store.admin import TableAdmin
+from dashboard.store.time_index import keyed
 
 # demo_events and BURSTS are re-exported: they were defined here first.
 __all__ = ["BURSTS", "Trickle", "demo_events", "demo_metrics", "local_environment", "main", "start_server"]
@@ -55,8 +57,9 @@ class Trickle:
     """Writes a few demo events a second (with bursts) while `make run` runs: the landing page, the freshness line and
     the live tail then show a live pipeline. Stopped with the server."""
 
-    def __init__(self, admin: TableAdmin, seed: int = 23):
+    def __init__(self, admin: TableAdmin, seed: int = 23, time_index: TimeIndexConfig | None = None):
         self._admin = admin
+        self._time_index = time_index
         self._rng = random.Random(seed)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-trickle", daemon=True)
@@ -71,7 +74,8 @@ class Trickle:
             count = trickle_size(self._rng)
             if count:
                 try:
-                    self.written += self._admin.put_many(live_events(datetime.now(UTC), count, self._rng))
+                    events = live_events(datetime.now(UTC), count, self._rng)
+                    self.written += self._admin.put_many(keyed(event, self._time_index) for event in events)
                 except StoreError as error:  # the embedded server stopping under it: nothing to write to
                     print(f"demo trickle stopped: {error}", file=sys.stderr, flush=True)
                     return
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--db-port", type=int, default=0, help="port of the embedded DynamoDB (0: any free one)")
     parser.add_argument("--events", type=int, default=2400, help="how many demo events to write")
+    parser.add_argument("--no-time-index", action="store_true",
+                        help="create the demo table without the optional time-sorted index (TIME_INDEX)")
     parser.add_argument("--no-trickle", action="store_true",
                         help="do not keep writing a trickle of live demo events (a few a second) while running")
     args = parser.parse_args(argv)
@@ -95,20 +101,28 @@ def main(argv: list[str] | None = None) -> int:
     server, endpoint = start_server(port=args.db_port)
     os.environ.update(local_environment(endpoint))
     os.environ.setdefault("EVENTS_TABLE", DEFAULT_TABLE)
-
+    if args.no_time_index:
+        os.environ.pop("TIME_INDEX", None)
+    else:
+        # The demo table has the time-sorted index, as a large table would (docs/time-index.md).
+        os.environ.setdefault("TIME_INDEX", DEFAULT_NAME)
 
     # Local mode is this entry point, never a variable: it alone may run without SECRET_KEY and sign-in.
     app = create_app(Settings.from_env(local=True))
-    admin = TableAdmin(app.extensions["events_table"].clients, app.config["SETTINGS"].table_name)
-    admin.create_table()
-    events = list(demo_events(args.events))
+    settings: Settings = app.config["SETTINGS"]
+    index = settings.time_index
+    admin = TableAdmin(app.extensions["events_table"].clients, settings.table_name)
+    admin.create_table(time_index=index.name if index else None)
+    events = [keyed(event, index) for event in demo_events(args.events)]
     written = admin.put_many(events)
     samples = admin.put_metrics(demo_metrics(events))
     print(f"Embedded DynamoDB at {endpoint}: table {admin.table_name} with {written} demo events "
-          f"and {samples} CloudWatch samples.", flush=True)
+          f"and {samples} CloudWatch samples"
+          + (f"; time index {index.name} ({index.bucket} buckets, {index.shards} shards)." if index else "."),
+          flush=True)
     # moto loads each service on its first request (auto-scaling takes seconds): before the first page's deadline.
     app.extensions["events_table"].status.status()
-    trickle = None if args.no_trickle else Trickle(admin).start()
+    trickle = None if args.no_trickle else Trickle(admin, time_index=index).start()
     if trickle:
         print(f"Writing a trickle of live demo events (source {LIVE_SOURCE}, a few a second with bursts).", flush=True)
     print(f"Dashboard on http://{args.host}:{args.port}  (local demo data; Ctrl-C stops both)", flush=True)

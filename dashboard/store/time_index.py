@@ -14,7 +14,7 @@ from typing import Any
 from dashboard.formats import times
 from dashboard.settings.time_index import TimeIndexConfig
 
-from .records import TIMESTAMP_ATTRIBUTE
+from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE
 
 TIME_BUCKET_ATTRIBUTE = "time_bucket"
 _BUCKET_FORMATS = {"day": "%Y-%m-%d", "hour": "%Y-%m-%dT%H"}
@@ -37,6 +37,14 @@ def time_bucket(event_id: str, timestamp: Any, config: TimeIndexConfig) -> str |
     if moment is None or not event_id:
         return None
     return f"{bucket_of(moment, config)}#{shard(event_id, config.shards)}"
+
+
+def keyed(values: dict[str, Any], config: TimeIndexConfig | None) -> dict[str, Any]:
+    """The event with its `time_bucket` where an index is configured (and it has a time), as a writer adds it."""
+    if config is None:
+        return values
+    bucket = time_bucket(str(values.get(TABLE_KEY, "")), values.get(TIMESTAMP_ATTRIBUTE), config)
+    return {**values, TIME_BUCKET_ATTRIBUTE: bucket} if bucket is not None else values
 
 
 def buckets(start: datetime, end: datetime, config: TimeIndexConfig) -> list[str]:
