@@ -11,7 +11,8 @@ from dashboard.settings.config import Settings
 
 from . import breaker, deadline
 from .clients import Clients, build_clients
-from .counts import CountCache, CountReader, Counts
+from .countcache import CountCache
+from .counts import CountReader, Counts
 from .errors import (
     RETRY_AFTER_SECONDS,
     AccessDenied,
