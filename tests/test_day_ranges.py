@@ -168,3 +168,33 @@ def test_a_day_long_range_on_a_slow_backend_never_takes_the_ordinary_pages_down(
         reader.join(timeout=60)
         live.stop()
         proxy.stop()
+
+
+def per_second(ids: list[str], events: list[dict]) -> dict[str, int]:
+    stamps = {event["event_id"]: event["timestamp"] for event in events}
+    found: dict[str, int] = {}
+    for event_id in ids:
+        found[stamps[event_id]] = found.get(stamps[event_id], 0) + 1
+    return found
+
+
+@pytest.mark.parametrize("filters", [{}, SPARSE], ids=["all", "sparse"])
+def test_a_whole_day_timeline_answers_within_the_deadline_and_says_exactly_what_it_counted(server, day_table,
+                                                                                            filters):
+    events = day_table[2]
+    status, text, took = get(f"{server.url}/api/timeline?" + urlencode({**DAY, **filters}))
+    assert status == 200 and took < DEADLINE + 1, text[:300]
+    data = json.loads(text)
+    wanted = per_second(truth(events, filters), events)
+    if data["complete"]:
+        assert data["total"] == sum(wanted.values()) and data["stopped"] is None
+    elif data["seconds_counted"] is not None:  # counted second by second: exact up to the second it names
+        assert data["stopped"] in ("budget", "deadline")
+        assert data["total"] == sum(count for second, count in wanted.items() if second <= data["counted_through"])
+    else:  # a Scan stopped short: each hour's count is at most what it holds
+        assert data["stopped"] in ("budget", "deadline") and data["items_read"] < EVENTS
+        for bar in data["bars"]:
+            assert bar["count"] <= sum(count for second, count in wanted.items() if bar["from"] <= second <= bar["to"])
+    status, text, took = get(f"{server.url}/timeline?" + urlencode({**DAY, **filters}))
+    assert status == 200 and took < DEADLINE + 1
+    assert data["complete"] or "data-incomplete" in text

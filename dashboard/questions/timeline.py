@@ -56,6 +56,7 @@ class Timeline:
     bars: list[Bar]
     choice: plans.Choice | None  # the range's plan and why; None for one second
     seconds: int  # seconds in the range (1 for one second)
+    table_items: int | None = None  # DescribeTable's ItemCount (approximate): what a Scan count stopped short read of
     # The chart's box (SVG units), stretched to the page's width.
     width = charts.BARS_WIDTH
     height = charts.BARS_HEIGHT
@@ -130,7 +131,7 @@ def count(table: Table, query: ListingQuery, budget: ReadBudget) -> Timeline:
         counts = table.counts.by_scan(span, query.filters, budget, allowed)
     bucket = bucket_for(query.range.start, query.range.end)
     return Timeline(query, counts, bucket, bars(query.range.start, query.range.end, bucket, counts), choice,
-                    query.range.seconds)
+                    query.range.seconds, table.status.approximate_size()[0])
 
 
 def document(timeline: Timeline) -> dict[str, Any]:
@@ -147,6 +148,11 @@ def document(timeline: Timeline) -> dict[str, Any]:
         "consumed_capacity": counts.consumed_rcu,
         "items_read": counts.items_read,
         "from_cache": counts.from_cache,
+        # Not complete: what ended the count ("budget" or "deadline") and, counting by seconds, the last one counted
+        # (every second before it, in reading order, was); a Scan stopped short read `items_read` of `table_items`.
+        "stopped": counts.stopped,
+        "counted_through": counts.counted_through,
+        "table_items": timeline.table_items,
         "bucket": timeline.bucket.label if timeline.bucket else None,
         "bars": [{"from": bar.start, "to": bar.end, "count": bar.count, "complete": bar.complete}
                  for bar in timeline.bars],

@@ -12,7 +12,8 @@ from dashboard.settings.time_index import TimeIndexConfig
 
 from . import breaker, deadline
 from .clients import Clients, build_clients
-from .counts import CountCache, CountReader, Counts
+from .countcache import CountCache
+from .counts import CountReader, Counts
 from .deletes import DeleteReport, DeleteResult, TestEventDeleter
 from .errors import (
     RETRY_AFTER_SECONDS,

@@ -11,11 +11,9 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +23,8 @@ from dashboard.formats import times
 
 from . import deadline
 from .clients import FANOUT_WORKERS
-from .errors import call
+from .countcache import CountCache
+from .errors import StoreError, call
 from .events import FILTERED_READ_SIZE, read_request, second_condition
 from .ranges import SCAN_SEGMENTS, second_named, seconds_to_read
 from .reading import Meter, filter_condition
@@ -38,50 +37,13 @@ T = TypeVar("T")
 # Seconds counted at once: half the fan-out pool, which every request of the process shares, so that the
 # pages other people are reading never wait behind a long count.
 COUNT_WAVE = FANOUT_WORKERS // 2
-CacheKey = tuple[str, Filters, str]  # (table name, filters, stored second)
-
-
-class CountCache:
-    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""
-
-    def __init__(self, ttl_seconds: float = 60.0, settled_seconds: float = 300.0, size: int = 100_000,
-                 clock: Callable[[], float] = time.time):
-        self.ttl_seconds = ttl_seconds
-        self.settled_seconds = settled_seconds
-        self.size = size
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[CacheKey, tuple[int, float]] = OrderedDict()
-
-    def settled(self, second: str) -> bool:
-        """Whether a second ended long enough ago that late writes and index lag no longer change its count."""
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        return times.parse(second) + timedelta(seconds=1 + self.settled_seconds) <= now
-
-    def get(self, key: CacheKey) -> int | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            count, stored_at = entry
-            if self._clock() - stored_at >= self.ttl_seconds:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return count
-
-    def put(self, key: CacheKey, count: int) -> None:
-        """Keep a count, if its second is settled (a recent second may still be filling up)."""
-        if self.size <= 0 or self.ttl_seconds <= 0 or not self.settled(key[2]):
-            return
-        with self._lock:
-            self._entries[key] = (count, self._clock())
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+# A wave or a Scan call is started only when the request's deadline leaves this many times as long as the last
+# one took: a count stops short and says what it counted rather than have the deadline end it (a 503).
+ROOM = 1.5
+# A Scan count's first call in each segment evaluates this many items at most.
+FIRST_SCAN_PAGE = 100
+# Why a count ended before the whole range was counted.
+BUDGET, DEADLINE = "budget", "deadline"
 
 
 @dataclass(frozen=True)
@@ -99,6 +61,9 @@ class Counts:
     items_read: int  # items DynamoDB read to count, before any filter
     from_cache: int  # seconds whose count came from the cache, without a call
     plan: str  # "fanout" (COUNT Queries on the index) or "scan"
+    stopped: str | None = None  # when not complete: what ended it, BUDGET or DEADLINE (the request's own)
+    # Fan-out, when not complete: the last second counted, in reading order (every second before it was counted).
+    counted_through: str | None = None
 
     @property
     def total(self) -> int:
@@ -128,25 +93,39 @@ class CountReader:
         per_second: dict[str, int] = {}
         cached = 0
         seconds = seconds_to_read(span, None)
+        last: str | None = None
+        wave_took: float | None = None
         while True:
             wave = list(itertools.islice(seconds, COUNT_WAVE))
-            asked = []
-            for second in wave:
-                count = self.cache.get((self.table_name, filters, second))
+            known = {second: self.cache.get((self.table_name, filters, second)) for second in wave}
+            asked = [second for second, count in known.items() if count is None]
+            if asked and wave_took is not None and not _room(wave_took):
+                return _counts(per_second, len(per_second), False, meter, cached, "fanout", DEADLINE, last)
+            started = time.monotonic()
+            try:
+                counted = self._run([partial(self._count_second, second, filters, meter) for second in asked])
+            except StoreError:
+                # The deadline ran out in this wave: the waves before it were counted, and the count says so.
+                if not meter.calls or not deadline.expired():
+                    raise
+                return _counts(per_second, len(per_second), False, meter, cached, "fanout", DEADLINE, last)
+            wave_took = time.monotonic() - started if asked else wave_took
+            answers = dict(zip(asked, counted, strict=True))
+            for second in wave:  # in reading order, so that the seconds counted are always the first ones
+                count = known[second]
                 if count is None:
-                    asked.append(second)
+                    count = answers[second]
+                    self.cache.put((self.table_name, filters, second), count)
                 else:
-                    per_second[second] = count
                     cached += 1
-            counted = self._run([partial(self._count_second, second, filters, meter) for second in asked])
-            for second, count in zip(asked, counted, strict=True):
                 per_second[second] = count
-                self.cache.put((self.table_name, filters, second), count)
+            last = wave[-1] if wave else last
             if len(wave) < COUNT_WAVE:
                 return _counts(per_second, len(per_second), True, meter, cached, "fanout")
             if meter.spent():
                 ended = next(seconds, None) is None
-                return _counts(per_second, len(per_second), ended, meter, cached, "fanout")
+                return _counts(per_second, len(per_second), ended, meter, cached, "fanout",
+                               None if ended else BUDGET, None if ended else last)
 
     def _run(self, tasks: list[Callable[[], T]]) -> list[T]:
         """Run tasks on the pool, each in a copy of this request's context: its calls share the request's deadline,
@@ -191,41 +170,91 @@ class CountReader:
         request["ProjectionExpression"] = "#counted"
         request["ExpressionAttributeNames"] = {**request.get("ExpressionAttributeNames", {}),
                                                "#counted": TIMESTAMP_ATTRIBUTE}
-        parts = self._run([partial(self._scan_segment, segment, request, span, meter)
-                           for segment in range(SCAN_SEGMENTS)])
-        per_second: dict[str, int] = {}
-        complete = True
-        for found, finished in parts:
-            complete = complete and finished
-            for second, count in found.items():
-                per_second[second] = per_second.get(second, 0) + count
+        tally = _Tally()
+        try:
+            self._run([partial(self._scan_segment, segment, request, span, meter, tally)
+                       for segment in range(SCAN_SEGMENTS)])
+        except StoreError:
+            # The deadline ran out before every segment ended: what the calls answered so far, and the count says so.
+            if not meter.calls or not deadline.expired():
+                raise
+        per_second, complete, stopped = tally.close()
         # Only canonical seconds are kept: elsewhere a second searched by its stored form (one Query on the
         # index) holds fewer events than the Scan places in it.
         if complete and timestamps_canonical:
             for second in seconds:
                 self.cache.put((self.table_name, filters, second), per_second.get(second, 0))
-        return _counts(per_second, None, complete, meter, 0, "scan")
+        return _counts(per_second, None, complete, meter, 0, "scan", stopped)
 
-    def _scan_segment(self, segment: int, request: dict[str, Any], span: Span,
-                      meter: Meter) -> tuple[dict[str, int], bool]:
-        found: dict[str, int] = {}
+    def _scan_segment(self, segment: int, request: dict[str, Any], span: Span, meter: Meter, tally: _Tally) -> None:
         start: dict[str, Any] | None = None
+        # Calls start small and double while the deadline leaves room: on a backend that takes long per item
+        # (moto copies each), a first call of scan_page items could outlast the deadline, answering nothing.
+        page, took = min(self.scan_page, FIRST_SCAN_PAGE), 0.0
         while True:
+            if took and not _room(took):
+                return tally.ended(DEADLINE)
+            if took and _room(2 * took):
+                page = min(self.scan_page, 2 * page)
+            started = time.monotonic()
             response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Segment=segment,
-                                         TotalSegments=SCAN_SEGMENTS, Limit=self.scan_page,
+                                         TotalSegments=SCAN_SEGMENTS, Limit=page,
                                          **({"ExclusiveStartKey": start} if start else {})))
+            took = time.monotonic() - started
+            found: dict[str, int] = {}
             for item in response.get("Items", []):
                 second = second_named(item.get(TIMESTAMP_ATTRIBUTE, {}).get("S"))
                 if second is not None and span.start <= second <= span.end:
                     found[second] = found.get(second, 0) + 1
             start = response.get("LastEvaluatedKey")
+            if not tally.add(found, finished=not start):
+                return None  # the request stopped waiting for this segment: its answer came too late to count
             if not start:
-                return found, True
+                return None
             if meter.spent():
-                return found, False
+                return tally.ended(BUDGET)
+
+
+class _Tally:
+    """What a Scan count's segments found so far: shared by them, and closed when the request stops waiting, so
+    that a segment still running past the deadline neither adds to the count afterwards nor calls again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per_second: dict[str, int] = {}
+        self._finished = 0
+        self._stopped: str | None = None
+        self._closed = False
+
+    def add(self, found: dict[str, int], finished: bool) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            for second, count in found.items():
+                self._per_second[second] = self._per_second.get(second, 0) + count
+            self._finished += finished
+            return True
+
+    def ended(self, why: str) -> None:
+        with self._lock:
+            self._stopped = self._stopped or why
+
+    def close(self) -> tuple[dict[str, int], bool, str | None]:
+        """The counts, whether every segment read to its end, and (when not) what stopped the first that did not."""
+        with self._lock:
+            self._closed = True
+            complete = self._finished == SCAN_SEGMENTS
+            return dict(self._per_second), complete, None if complete else self._stopped or DEADLINE
+
+
+def _room(took: float) -> bool:
+    """Whether the request's deadline leaves room for another call (or wave) as long as the last one."""
+    left = deadline.remaining()
+    return left is None or left >= ROOM * took
 
 
 def _counts(per_second: dict[str, int], seconds_counted: int | None, complete: bool, meter: Meter, cached: int,
-            plan: str) -> Counts:
+            plan: str, stopped: str | None = None, counted_through: str | None = None) -> Counts:
     return Counts(per_second=per_second, seconds_counted=seconds_counted, complete=complete, calls=meter.calls,
-                  consumed_rcu=meter.rcu, items_read=meter.items_read, from_cache=cached, plan=plan)
+                  consumed_rcu=meter.rcu, items_read=meter.items_read, from_cache=cached, plan=plan,
+                  stopped=None if complete else stopped, counted_through=None if complete else counted_through)

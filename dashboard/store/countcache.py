@@ -1,0 +1,57 @@
+"""The counts of settled seconds, kept a short while in process: looking at a chart again costs nothing."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from dashboard.formats import times
+
+from .records import Filters
+
+CacheKey = tuple[str, Filters, str]  # (table name, filters, stored second)
+
+
+class CountCache:
+    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""
+
+    def __init__(self, ttl_seconds: float = 60.0, settled_seconds: float = 300.0, size: int = 100_000,
+                 clock: Callable[[], float] = time.time):
+        self.ttl_seconds = ttl_seconds
+        self.settled_seconds = settled_seconds
+        self.size = size
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[CacheKey, tuple[int, float]] = OrderedDict()
+
+    def settled(self, second: str) -> bool:
+        """Whether a second ended long enough ago that late writes and index lag no longer change its count."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        return times.parse(second) + timedelta(seconds=1 + self.settled_seconds) <= now
+
+    def get(self, key: CacheKey) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            count, stored_at = entry
+            if self._clock() - stored_at >= self.ttl_seconds:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return count
+
+    def put(self, key: CacheKey, count: int) -> None:
+        """Keep a count, if its second is settled (a recent second may still be filling up)."""
+        if self.size <= 0 or self.ttl_seconds <= 0 or not self.settled(key[2]):
+            return
+        with self._lock:
+            self._entries[key] = (count, self._clock())
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
