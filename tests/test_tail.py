@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, strategies as st
@@ -41,7 +42,7 @@ def found_in(page: str, pattern: str) -> str:
     return html.unescape(match.group(1))
 
 
-def poll(table: Table, after: Keyset, now: datetime, settle: int = 5, **filters: str) -> tail.Poll:
+def poll(table: Table, after: Keyset, now: datetime, settle: int = 5, **filters: Any) -> tail.Poll:
     return tail.poll(table, tail.TailQuery(after, Filters(**filters)), now, settle, Cursors(SECRET), BUDGET)
 
 

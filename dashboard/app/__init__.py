@@ -15,6 +15,7 @@ from dashboard.questions import health
 from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table, deadline
 from dashboard.web import audit, auth, environments, posted
+from dashboard.web.chips import listing_chips
 from dashboard.web.environments import Environments
 from dashboard.web.views import api, downloads, errors, events, s3_exports, status, tail
 from dashboard.web.views.common import EventIdConverter, event_rows, remembered_links
@@ -118,6 +119,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     )
     app.jinja_env.globals["event_rows"] = event_rows  # the events table's rows, formatted once per page
     app.jinja_env.globals["url_for"] = remembered_links(app.url_for)
+    app.jinja_env.globals["listing_chips"] = listing_chips  # the conditions over the table, each removable
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

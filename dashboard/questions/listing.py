@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest
 from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 
-from . import plans
+from . import plans, query as query_box
 from .cursors import CursorError, Cursors, Position
 
 DEFAULT_LIMIT = 25
@@ -60,6 +60,7 @@ class ListingQuery:
     range: TimeRange | None = None
     # What was typed, when it named a fraction of a second the index cannot: the page says so.
     fraction_asked: str | None = None
+    q: str = ""  # the query box as typed (questions/query.py); its conditions are in filters.conditions
 
     @property
     def scope(self) -> str:
@@ -79,6 +80,8 @@ class ListingQuery:
         for parameter, name in FILTER_PARAMETERS.items():
             if getattr(self.filters, name):
                 args[parameter] = getattr(self.filters, name)
+        if self.q.strip():
+            args["q"] = self.q
         return args
 
 
@@ -119,6 +122,8 @@ def cursor_scope(timestamp: str | None, time_range: TimeRange | None = None, fil
         scope = "scan" if timestamp is None else f"timestamp:{timestamp}"
     if filters:
         scope += "|" + json.dumps([filters.event_type, filters.source, filters.event_name, filters.key_prefix])
+    if filters and filters.conditions:
+        scope += "|q:" + " ".join(condition.text for condition in filters.conditions)
     return scope
 
 
@@ -149,7 +154,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         if len(value) > MAX_FILTER_LENGTH:
             raise BadParameter(f"{parameter} is longer than {MAX_FILTER_LENGTH} characters")
         values[name] = value
-    return Filters(**values)
+    return Filters(**values, conditions=query_box.parse(args.get("q")))
 
 
 def parse_range(args: Mapping[str, str]) -> TimeRange | None:
@@ -185,7 +190,7 @@ def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
     if time_range is not None and position.start_key is not None and not isinstance(position.start_key, Keyset):
         raise BadParameter("cursor does not belong to a time range: start again from the first page")
     return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range,
-                        fraction_asked=fraction_asked)
+                        fraction_asked=fraction_asked, q=(args.get("q") or "").strip() if filters.conditions else "")
 
 
 def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
+from .conditions import all_of
 from .records import Filters, ReadBudget
 
 
@@ -19,6 +20,8 @@ def filter_condition(filters: Filters | None) -> ConditionBase | None:
     parts: list[ConditionBase] = [Attr(name).eq(value) for name, value in filters.equalities().items()]
     if filters.key_prefix:
         parts.append(Attr("key").begins_with(filters.key_prefix))
+    if (typed := all_of(filters.conditions)) is not None:
+        parts.append(typed)
     return reduce(lambda left, right: left & right, parts) if parts else None
 
 

@@ -1,0 +1,29 @@
+"""The listing's conditions as chips: what each says and the listing's parameters without it (its ×)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from dashboard.questions import query as query_box
+from dashboard.questions.listing import FILTER_PARAMETERS, ListingQuery
+from dashboard.store.conditions import Not
+
+
+class Chip(NamedTuple):
+    label: str  # as typed (a term of the query box) or `field = value` (a structured filter)
+    args: dict[str, str | int]  # the listing's parameters without this condition
+    negated: bool
+
+
+def listing_chips(query: ListingQuery) -> list[Chip]:
+    """One chip per structured filter and per term of the query box, in the order they are shown in the form."""
+    args = query.link_args()
+    chips = []
+    for parameter in FILTER_PARAMETERS:
+        if parameter in args:
+            label = f"{parameter}:{query_box.quoted(str(args[parameter]))}{'*' if parameter == 'key' else ''}"
+            chips.append(Chip(label, {name: value for name, value in args.items() if name != parameter}, False))
+    for condition in query.filters.conditions:
+        rest = query_box.without(query.q, condition)
+        kept = {name: value for name, value in args.items() if name != "q"}
+        chips.append(Chip(condition.text, {**kept, **({"q": rest} if rest else {})}, isinstance(condition, Not)))
+    return chips
