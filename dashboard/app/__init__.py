@@ -11,13 +11,13 @@ from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from dashboard.formats import present
-from dashboard.questions import health
+from dashboard.questions import breakdown, health, tallies
 from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table, deadline
 from dashboard.web import audit, auth, environments, posted
-from dashboard.web.chips import listing_chips
+from dashboard.web.chips import listing_chips, refined
 from dashboard.web.environments import Environments
-from dashboard.web.views import api, downloads, errors, events, s3_exports, status, tail
+from dashboard.web.views import api, breakdowns, downloads, errors, events, s3_exports, status, tail
 from dashboard.web.views.common import EventIdConverter, event_rows, remembered_links
 
 from . import commands
@@ -100,6 +100,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.register_blueprint(tail.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(breakdowns.bp)
     errors.register(app)
 
     commands.register(app)
@@ -120,6 +121,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.jinja_env.globals["event_rows"] = event_rows  # the events table's rows, formatted once per page
     app.jinja_env.globals["url_for"] = remembered_links(app.url_for)
     app.jinja_env.globals["listing_chips"] = listing_chips  # the conditions over the table, each removable
+    app.jinja_env.globals["refined"] = refined  # a listing's parameters with one more condition ("only this")
+    app.jinja_env.globals["breakdown_slot"] = breakdown.slot  # where a listing's top values and lag load
+    app.jinja_env.globals["bucket_terms"] = tallies.bucket_terms  # a size bucket's "only this"
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dashboard.settings.config import Settings
 
 from . import breaker, deadline
 from .clients import Clients, build_clients
-from .counts import CountCache, CountReader, Counts
+from .counts import CountCache, CountReader, Counts, SecondsCache
 from .errors import (
     RETRY_AFTER_SECONDS,
     AccessDenied,
@@ -34,13 +34,16 @@ from .s3_exports import S3Exporter
 from .status import StatusReader
 from .sweeps import Sweeper
 from .table_records import TableStatus
+from .windows import WindowItems, WindowReader
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
     "CountReader", "Counts", "DeadlineExceeded",
     "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "Keyset", "RangeReader", "ReadBudget",
-    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
-    "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
+    "Rejected", "SecondsCache", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing",
+    "TableStatus",
+    "Throttled", "Unsupported", "WindowItems", "WindowReader", "WriteOutcomeUnknown", "breaker", "build_clients",
+    "deadline",
 ]
 
 
@@ -58,6 +61,7 @@ class Table:
     s3_exports: S3Exporter  # DynamoDB's own export of the table to S3
     # Its account and region, learnt from the ARN that any DescribeTable of the table returns.
     identity: TableIdentity
+    windows: WindowReader  # a window's events for its breakdown (top values, lag)
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -68,7 +72,11 @@ class Table:
     def on(cls, clients: Clients, name: str, timestamps_canonical: str = "auto",
            counts_cache: CountCache | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
+        counts_cache = counts_cache if counts_cache is not None else CountCache()
+        # A breakdown keeps a tally a second, larger than a count: a tenth as many seconds.
+        tallies: SecondsCache[object] = SecondsCache(counts_cache.ttl_seconds, counts_cache.settled_seconds,
+                                                     counts_cache.size // 10)
         return cls(name, clients, EventStore(clients.dynamodb, name), StatusReader(clients, name), ranges,
                    CountReader(clients.dynamodb, name, ranges.pool, counts_cache), Sweeper(clients.dynamodb, name),
                    S3Exporter(clients.dynamodb, name),
-                   TableIdentity(clients.dynamodb, name))
+                   TableIdentity(clients.dynamodb, name), WindowReader(clients.dynamodb, name, ranges.pool, tallies))

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from boto3.dynamodb.conditions import Attr
 
@@ -35,14 +35,16 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
+V = TypeVar("V")
 # Seconds counted at once: half the fan-out pool, which every request of the process shares, so that the
 # pages other people are reading never wait behind a long count.
 COUNT_WAVE = FANOUT_WORKERS // 2
 CacheKey = tuple[str, Filters, str]  # (table name, filters, stored second)
 
 
-class CountCache:
-    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""
+class SecondsCache(Generic[V]):
+    """What was read of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of
+    `size`. Counts keep one number a second; breakdowns (questions/breakdown.py) a tally a second."""
 
     def __init__(self, ttl_seconds: float = 60.0, settled_seconds: float = 300.0, size: int = 100_000,
                  clock: Callable[[], float] = time.time):
@@ -51,14 +53,14 @@ class CountCache:
         self.size = size
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: OrderedDict[CacheKey, tuple[int, float]] = OrderedDict()
+        self._entries: OrderedDict[Any, tuple[V, float]] = OrderedDict()
 
     def settled(self, second: str) -> bool:
         """Whether a second ended long enough ago that late writes and index lag no longer change its count."""
         now = datetime.fromtimestamp(self._clock(), UTC)
         return times.parse(second) + timedelta(seconds=1 + self.settled_seconds) <= now
 
-    def get(self, key: CacheKey) -> int | None:
+    def get(self, key: CacheKey) -> V | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -70,8 +72,8 @@ class CountCache:
             self._entries.move_to_end(key)
             return count
 
-    def put(self, key: CacheKey, count: int) -> None:
-        """Keep a count, if its second is settled (a recent second may still be filling up)."""
+    def put(self, key: CacheKey, count: V) -> None:
+        """Keep a count (or a tally), if its second is settled (a recent second may still be filling up)."""
         if self.size <= 0 or self.ttl_seconds <= 0 or not self.settled(key[2]):
             return
         with self._lock:
@@ -82,6 +84,10 @@ class CountCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class CountCache(SecondsCache[int]):
+    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The listing's conditions as chips: what each says and the listing's parameters without it (its ×)."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dashboard.questions import query as query_box
 from dashboard.questions.listing import FILTER_PARAMETERS, ListingQuery
@@ -27,3 +27,12 @@ def listing_chips(query: ListingQuery) -> list[Chip]:
         kept = {name: value for name, value in args.items() if name != "q"}
         chips.append(Chip(condition.text, {**kept, **({"q": rest} if rest else {})}, isinstance(condition, Not)))
     return chips
+
+
+def refined(query: ListingQuery, field: str, value: Any, negate: bool = False,
+            terms: str | None = None) -> dict[str, str | int]:
+    """The listing's parameters with one more condition: "only this" value of a field, or (negated) "all but this";
+    `terms` when the condition is given as the query box's text already (a size bucket)."""
+    args = query.link_args()
+    extra = terms if terms is not None else query_box.term(field, value, negate)
+    return {**args, "q": query_box.joined(query.q, extra)}
