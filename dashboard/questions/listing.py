@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest
 from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 
-from . import plans, query as query_box
+from . import columns as table_columns, plans, query as query_box
 from .cursors import CursorError, Cursors, Position
 
 DEFAULT_LIMIT = 25
@@ -61,6 +61,7 @@ class ListingQuery:
     # What was typed, when it named a fraction of a second the index cannot: the page says so.
     fraction_asked: str | None = None
     q: str = ""  # the query box as typed (questions/query.py); its conditions are in filters.conditions
+    columns: tuple[str, ...] = ()  # the table's columns when chosen (questions/columns.py); () is the default
 
     @property
     def scope(self) -> str:
@@ -82,6 +83,8 @@ class ListingQuery:
                 args[parameter] = getattr(self.filters, name)
         if self.q.strip():
             args["q"] = self.q
+        if self.columns:
+            args["columns"] = ",".join(self.columns)
         return args
 
 
@@ -190,7 +193,8 @@ def parse_query(args: Mapping[str, str], cursors: Cursors) -> ListingQuery:
     if time_range is not None and position.start_key is not None and not isinstance(position.start_key, Keyset):
         raise BadParameter("cursor does not belong to a time range: start again from the first page")
     return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range,
-                        fraction_asked=fraction_asked, q=(args.get("q") or "").strip() if filters.conditions else "")
+                        fraction_asked=fraction_asked, q=(args.get("q") or "").strip() if filters.conditions else "",
+                        columns=table_columns.parse(args))
 
 
 def range_plan(table: Table, time_range: TimeRange) -> tuple[plans.Choice, bool]:

@@ -1,6 +1,7 @@
 """The listing's conditions as chips: what each says and the listing's parameters without it (its ×)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from dashboard.questions import query as query_box
@@ -36,3 +37,8 @@ def refined(query: ListingQuery, field: str, value: Any, negate: bool = False,
     args = query.link_args()
     extra = terms if terms is not None else query_box.term(field, value, negate)
     return {**args, "q": query_box.joined(query.q, extra)}
+
+
+def refine_term(field: str, kind: str, wire_value: str, negate: bool = False) -> str:
+    """The query box's term for one stored String or Number (its DynamoDB type tag `kind`) of an event's page."""
+    return query_box.term(field, Decimal(wire_value) if kind == "N" else wire_value, negate)
