@@ -252,3 +252,15 @@ def test_each_condition_is_a_chip_whose_cross_removes_only_it(client, events):
     assert removed["size>1GiB"]["q"] == ["-source:(bucket-a or bucket-b)"]
     assert removed["size>1GiB"]["event_type"] == ["s3"]
     assert removed["-source:(bucket-a or bucket-b)"]["q"] == ["size>1GiB"]
+
+
+def test_a_structured_value_ending_in_a_star_keeps_its_meaning_and_says_how_to_ask_begins_with(client, events):
+    exact = body(client.get("/api/events", query_string={"event_name": "ObjectRemoved:*"}))
+    assert exact["items"] == [], "the structured field is matched exactly, as before"
+    page = client.get("/events", query_string={"event_name": "ObjectRemoved:*"}).get_data(as_text=True)
+    hint = re.search(r'data-literal-star="event_name">.*?href="([^"]*)"', page, re.S)
+    assert hint, "an empty answer is never a silent one"
+    asked = parse_qs(urlsplit(html.unescape(hint.group(1))).query)
+    assert asked["q"] == ["event_name:ObjectRemoved:*"] and "event_name" not in asked
+    assert sorted(walk_ids(client, q=asked["q"][0], limit=100)) == sorted(
+        e["event_id"] for e in events if e["event_name"].startswith("ObjectRemoved:"))

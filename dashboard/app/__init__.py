@@ -15,7 +15,7 @@ from dashboard.questions import breakdown, health, tallies
 from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table, deadline
 from dashboard.web import audit, auth, environments, posted, rows
-from dashboard.web.chips import listing_chips, refine_term, refined
+from dashboard.web.chips import listing_chips, literal_stars, refine_term, refined
 from dashboard.web.columns import offered as offered_columns
 from dashboard.web.environments import Environments
 from dashboard.web.views import api, breakdowns, downloads, errors, events, s3_exports, status, tail
@@ -122,6 +122,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.jinja_env.globals["event_rows"] = event_rows  # the events table's rows, formatted once per page
     app.jinja_env.globals["url_for"] = remembered_links(app.url_for)
     app.jinja_env.globals["listing_chips"] = listing_chips  # the conditions over the table, each removable
+    app.jinja_env.globals["literal_stars"] = literal_stars  # `event_name=ObjectRemoved:*` says what it asks
     app.jinja_env.globals["refined"] = refined  # a listing's parameters with one more condition ("only this")
     app.jinja_env.globals["refine_term"] = refine_term  # an event's value as a term of the query box
     app.jinja_env.globals["breakdown_slot"] = breakdown.slot  # where a listing's top values and lag load

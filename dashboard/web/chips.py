@@ -30,6 +30,20 @@ def listing_chips(query: ListingQuery) -> list[Chip]:
     return chips
 
 
+def literal_stars(query: ListingQuery) -> list[tuple[str, str, dict[str, str | int]]]:
+    """Structured fields whose value ends with `*`, matched exactly as ever (a literal star): each with the listing
+    that asks for "begins with" through the query box instead, so that an empty answer is never a silent one."""
+    args = query.link_args()
+    found = []
+    for parameter in ("event_type", "source", "event_name"):
+        value = str(args.get(parameter, ""))
+        if value.endswith("*") and value.count("*") == 1 and len(value) > 1:
+            term = f"{parameter}:{query_box.quoted(value[:-1])}*"
+            rest = {name: given for name, given in args.items() if name != parameter}
+            found.append((parameter, value, {**rest, "q": query_box.joined(query.q, term)}))
+    return found
+
+
 def refined(query: ListingQuery, field: str, value: Any, negate: bool = False,
             terms: str | None = None) -> dict[str, str | int]:
     """The listing's parameters with one more condition: "only this" value of a field, or (negated) "all but this";
