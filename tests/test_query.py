@@ -264,3 +264,14 @@ def test_a_structured_value_ending_in_a_star_keeps_its_meaning_and_says_how_to_a
     assert asked["q"] == ["event_name:ObjectRemoved:*"] and "event_name" not in asked
     assert sorted(walk_ids(client, q=asked["q"][0], limit=100)) == sorted(
         e["event_id"] for e in events if e["event_name"].startswith("ObjectRemoved:"))
+
+
+def test_an_events_page_offers_only_this_and_all_but_this_for_its_strings_and_numbers(client, table):
+    put_items(table, [{"event_id": "one", "timestamp": DENSE, "source": "a b", "size": Decimal(1024),
+                       "odd name": "x", "flag": True}])
+    page = client.get("/events/one").get_data(as_text=True)
+    offered = dict(re.findall(r'<li data-refine="([^"]*)">.*?href="([^"]*)" data-only-this', page, re.S))
+    assert sorted(offered) == ["size", "source", "timestamp"], "no link a query box cannot read, none for a bool"
+    asked = {name: parse_qs(urlsplit(html.unescape(href)).query) for name, href in offered.items()}
+    assert asked["source"]["q"] == ['source:"a b"'] and asked["size"]["q"] == ["size:1024"]
+    assert asked["source"]["from"] == ["2024-01-01T11:55:30Z"] and asked["source"]["to"] == ["2024-01-01T12:05:30Z"]

@@ -54,5 +54,11 @@ def refined(query: ListingQuery, field: str, value: Any, negate: bool = False,
 
 
 def refine_term(field: str, kind: str, wire_value: str, negate: bool = False) -> str:
-    """The query box's term for one stored String or Number (its DynamoDB type tag `kind`) of an event's page."""
-    return query_box.term(field, Decimal(wire_value) if kind == "N" else wire_value, negate)
+    """The query box's term for one stored String or Number (its DynamoDB type tag `kind`) of an event's page; empty
+    when the attribute's name cannot be named in the query box (such as a name with a space or a dot)."""
+    made = query_box.term(field, Decimal(wire_value) if kind == "N" else wire_value, negate)
+    try:
+        query_box.parse(made)
+    except query_box.QueryError:
+        return ""
+    return made

@@ -67,7 +67,8 @@ def test_only_this_and_all_but_this_and_chips_without_javascript(nojs_page, demo
     event_id = expected(events, "")[0]
     page.goto(event_path(event_id))
     event = next(e for e in events if e["event_id"] == event_id)
-    row = page.locator('tr[data-attribute="event_name"]')
+    page.locator("[data-refine-values] summary").click()
+    row = page.locator('[data-refine="event_name"]')
     assert load(page, lambda: row.locator("[data-all-but-this]").click()) == 200
     assert q_of(page) == f"-event_name:{query_box.quoted(event['event_name'])}"
     ids = row_ids(page)
