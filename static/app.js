@@ -96,7 +96,7 @@
     var form = document.querySelector("form.search");
     if (!link || !form) return;
     var asked = new URL(link.href, document.baseURI).searchParams;
-    ["timestamp", "from", "to", "order", "event_type", "source", "event_name", "key", "inserted"].forEach(function (name) {
+    ["q", "timestamp", "from", "to", "order", "event_type", "source", "event_name", "key", "inserted"].forEach(function (name) {
       var field = form.elements.namedItem(name);
       if (!field) return;
       if (field.type === "checkbox") {
@@ -437,4 +437,51 @@
     if (!window.htmx) return;
     root.querySelectorAll("[data-live-tail], [data-live-tail-offer]").forEach(function (box) { box.hidden = false; });
   }
+  // "Only this" and "all but this" for a value of the events table: a click on a cell offers both, as links to this
+  // listing with the condition added to the query box, quoted as questions/query.py quotes it (the breakdown and an
+  // event's page offer the same links from the server, without JavaScript).
+  var PLAIN = /^[^\s()"*\\]+$/, NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/, SIZED = /^-?\d+(\.\d+)?(B|KiB|MiB|GiB|TiB)?$/;
+  function quotedValue(value) {
+    if (PLAIN.test(value) && !NUMBER.test(value) && !SIZED.test(value)) return value;
+    return '"' + value.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';
+  }
+  function refinedUrl(field, value, negate) {
+    var url = new URL(window.location.href);
+    url.searchParams.delete("cursor");
+    var asked = (url.searchParams.get("q") || "").trim();
+    var term = (negate ? "-" : "") + field + ":" + quotedValue(value);
+    url.searchParams.set("q", asked ? asked + " " + term : term);
+    return url.pathname + url.search;
+  }
+  function closeValueMenus() {
+    document.querySelectorAll(".value-menu").forEach(function (menu) { menu.remove(); });
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".value-menu")) return;
+    closeValueMenus();
+    var cell = event.target.closest && event.target.closest("#events td[data-field]");
+    if (!cell || event.target.closest("a") || cell.dataset.field === "event_id" || !cell.title) return;
+    var menu = document.createElement("div");
+    menu.className = "value-menu";
+    menu.setAttribute("role", "menu");
+    [["Only this", false, "data-only-this"], ["All but this", true, "data-all-but-this"]].forEach(function (choice) {
+      var link = document.createElement("a");
+      link.href = refinedUrl(cell.dataset.field, cell.title, choice[1]);
+      link.textContent = choice[0];
+      link.setAttribute("role", "menuitem");
+      link.setAttribute(choice[2], "");
+      // Like the listing's own links: htmx swaps the table and the search form takes the new query.
+      [["hx-get", link.getAttribute("href")], ["hx-target", "#events"], ["hx-swap", "outerHTML"],
+       ["hx-push-url", "true"], ["hx-indicator", "#loading"], ["data-fill-search", ""]].forEach(function (pair) {
+        link.setAttribute(pair[0], pair[1]);
+      });
+      menu.appendChild(link);
+    });
+    cell.appendChild(menu);
+    if (window.htmx) window.htmx.process(menu);
+    menu.querySelector("a").focus();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeValueMenus();
+  });
 })();

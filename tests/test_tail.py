@@ -4,12 +4,13 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, strategies as st
 
 from dashboard.formats.times import format_stored
-from dashboard.questions import tail
+from dashboard.questions import query as query_box, tail
 from dashboard.questions.cursors import Cursors
 from dashboard.questions.listing import BadParameter
 from dashboard.settings.config import ConfigError, Settings
@@ -41,7 +42,7 @@ def found_in(page: str, pattern: str) -> str:
     return html.unescape(match.group(1))
 
 
-def poll(table: Table, after: Keyset, now: datetime, settle: int = 5, **filters: str) -> tail.Poll:
+def poll(table: Table, after: Keyset, now: datetime, settle: int = 5, **filters: Any) -> tail.Poll:
     return tail.poll(table, tail.TailQuery(after, Filters(**filters)), now, settle, Cursors(SECRET), BUDGET)
 
 
@@ -263,3 +264,15 @@ def test_tail_settings_have_stated_defaults_and_refuse_nonsense():
     for name, value in [("TAIL_INTERVAL_SECONDS", "0"), ("TAIL_SETTLE_SECONDS", "1.5"), ("TAIL_MAX_MINUTES", "never")]:
         with pytest.raises(ConfigError, match=name):
             Settings.from_mapping({**base, name: value})
+
+
+def test_the_tail_carries_the_pages_query_and_a_poll_applies_it(client, table):
+    page = client.get("/events", query_string={"from": now_stored(-300), "to": now_stored(), "order": "desc",
+                                               "q": "-event_name:ObjectCreated:*"}).get_data(as_text=True)
+    url = html.unescape(found_in(page, r'data-tail-url="([^"]+)"'))
+    assert "q=-event_name:ObjectCreated:*" in url.replace("%3A", ":").replace("%2A", "*")
+    seed(table, 2, stored(2), "put", event_name="ObjectCreated:Put")
+    seed(table, 2, stored(2), "del", event_name="ObjectRemoved:Delete")
+    found = tail.poll(canonical(table), tail.TailQuery(Keyset(stored(0)), Filters(conditions=query_box.parse(
+        "-event_name:ObjectCreated:*"))), at(10), 0, Cursors(SECRET), BUDGET)
+    assert sorted(event.event_id for event in found.events) == ["del-0000", "del-0001"]

@@ -11,13 +11,16 @@ from flask.json.provider import JSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from dashboard.formats import present
-from dashboard.questions import health
+from dashboard.questions import breakdown, health, tallies
 from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table, deadline
-from dashboard.web import audit, auth, environments, posted
+from dashboard.web import audit, auth, environments, posted, rows
+from dashboard.web.chips import listing_chips, literal_stars, refine_term, refined
+from dashboard.web.columns import offered as offered_columns
 from dashboard.web.environments import Environments
 from dashboard.web.views import (
     api,
+    breakdowns,
     downloads,
     errors,
     events,
@@ -28,7 +31,7 @@ from dashboard.web.views import (
     test_events,
     test_events_api,
 )
-from dashboard.web.views.common import EventIdConverter, event_rows, remembered_links
+from dashboard.web.views.common import EventIdConverter, chosen_rows, event_rows, remembered_links
 
 from . import commands
 
@@ -113,6 +116,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.register_blueprint(test_events.bp)
     app.register_blueprint(test_events_api.bp)
     app.register_blueprint(freshness.bp)
+    app.register_blueprint(breakdowns.bp)
     errors.register(app)
 
     commands.register(app)
@@ -132,6 +136,15 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     )
     app.jinja_env.globals["event_rows"] = event_rows  # the events table's rows, formatted once per page
     app.jinja_env.globals["url_for"] = remembered_links(app.url_for)
+    app.jinja_env.globals["listing_chips"] = listing_chips  # the conditions over the table, each removable
+    app.jinja_env.globals["literal_stars"] = literal_stars  # `event_name=ObjectRemoved:*` says what it asks
+    app.jinja_env.globals["refined"] = refined  # a listing's parameters with one more condition ("only this")
+    app.jinja_env.globals["refine_term"] = refine_term  # an event's value as a term of the query box
+    app.jinja_env.globals["breakdown_slot"] = breakdown.slot  # where a listing's top values and lag load
+    app.jinja_env.globals["bucket_terms"] = tallies.bucket_terms  # a size bucket's "only this"
+    app.jinja_env.globals["chosen_rows"] = chosen_rows  # the rows of a table with chosen columns
+    app.jinja_env.globals["offered_columns"] = offered_columns  # the attributes a page offers as columns
+    app.jinja_env.globals["default_columns"] = rows.COLUMNS
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.exceptions import BadRequest
 
-from dashboard.formats import present
+from dashboard.formats import present, times
 from dashboard.store import EventPage, Keyset, ReadBudget, StoreError, Table, deadline
 from dashboard.store.records import PageKey
 
@@ -26,12 +26,17 @@ from .listing import ListingQuery
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+# A scan-plan range is read in the listing's order, this many events per pass of the whole table: most files
+# take one pass, and a page's memory stays bounded (store/ranges.py keeps the first ones in a heap).
+SCAN_PAGE_SIZE = 5000
 # extension -> content type
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 # The spec's data model (TABLE-SPEC.md), in its order; every other attribute goes, as JSON, into ATTRIBUTES.
 SPEC_COLUMNS = ("event_id", "event_type", "source", "key", "event_name", "size", "content_type", "timestamp",
                 "processed_at")
 ATTRIBUTES = "attributes"
+# After the other attributes, so that the spec's columns keep their places: processed_at - timestamp, in seconds.
+LAG_SECONDS = "lag_seconds"
 # A spreadsheet reads a cell beginning with one of these as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The dashboard's own notes are rows whose first cell begins with this; an event id never does (it is quoted).
@@ -82,7 +87,7 @@ def _reader(table: Table, query: ListingQuery, budget: ReadBudget) -> PageReader
     span = query.range.span()
     if choice.plan == plans.FANOUT:
         return lambda start: table.ranges.fanout(span, PAGE_SIZE, keyset(start), filters, budget)
-    return lambda start: table.sweeps.sweep(span, filters, key(start), allowed)
+    return lambda start: table.ranges.scan(span, SCAN_PAGE_SIZE, keyset(start), filters, allowed)
 
 
 def pages(table: Table, query: ListingQuery, budget: ReadBudget, page_seconds: float) -> Iterator[EventPage]:
@@ -121,12 +126,18 @@ def csv_cell(value: Any, starts: tuple[str, ...] = FORMULA_STARTS) -> str:
     return neutralize(present.cell(value), starts)
 
 
+def lag_cell(values: dict[str, Any]) -> str:
+    """processed_at - timestamp in seconds, as exact as the stored times (893, 0.25); empty when either is missing."""
+    lag = times.lag_seconds(values.get("timestamp"), values.get("processed_at"))
+    return "" if lag is None else f"{lag:.6f}".rstrip("0").rstrip(".")
+
+
 def csv_row(values: dict[str, Any]) -> list[str]:
-    """The spec's columns, then every other attribute as one JSON object (empty when there are none)."""
+    """The spec's columns, then every other attribute as one JSON object (empty when there are none), then the lag."""
     others = {name: values[name] for name in sorted(values) if name not in SPEC_COLUMNS}
     row = [csv_cell(values.get(SPEC_COLUMNS[0]), FORMULA_STARTS + (NOTE_START,))]
     row += [csv_cell(values.get(name)) for name in SPEC_COLUMNS[1:]]
-    return [*row, neutralize(present.dumps(others)) if others else ""]
+    return [*row, neutralize(present.dumps(others)) if others else "", lag_cell(values)]
 
 
 def json_line(values: dict[str, Any]) -> str:
@@ -146,13 +157,13 @@ def _csv_text(rows: Iterable[list[str]]) -> str:
 def _note(export_format: str, kind: str, message: str, exported: int, **more: Any) -> str:
     if export_format == "jsonl":
         return json_line({kind: True, "message": message, "exported": exported, **more})
-    return _csv_text([[f"{NOTE_START}{kind}: {message}", *[""] * len(SPEC_COLUMNS)]])
+    return _csv_text([[f"{NOTE_START}{kind}: {message}", *[""] * (len(SPEC_COLUMNS) + 1)]])
 
 
 def stream(export_format: str, pages: Iterable[EventPage], cap: int) -> Iterator[str]:
     """The file, a page at a time: the header (CSV), the events, and a note when it stops before the listing ends."""
     if export_format == "csv":
-        yield _csv_text([[*SPEC_COLUMNS, ATTRIBUTES]])
+        yield _csv_text([[*SPEC_COLUMNS, ATTRIBUTES, LAG_SECONDS]])
     exported = 0
     try:
         for page in pages:

@@ -16,7 +16,7 @@ from dashboard.formats import times
 from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table
 from dashboard.store.records import INSERTED_HERE
 
-from . import indexreads, pagereads, plans, windows
+from . import columns as table_columns, indexreads, pagereads, plans, query as query_box, windows
 from .cursors import CursorError, Cursors, Position
 from .windows import QUICK_MINUTES as QUICK_MINUTES, quick_ranges as quick_ranges
 
@@ -63,6 +63,8 @@ class ListingQuery:
     range: TimeRange | None = None
     # What was typed, when it named a fraction of a second the index cannot: the page says so.
     fraction_asked: str | None = None
+    q: str = ""  # the query box as typed (questions/query.py); its conditions are in filters.conditions
+    columns: tuple[str, ...] = ()  # the table's columns when chosen (questions/columns.py); () is the default
 
     @property
     def scope(self) -> str:
@@ -83,6 +85,10 @@ class ListingQuery:
         for parameter, name in FILTER_PARAMETERS.items():
             if getattr(self.filters, name):
                 args[parameter] = getattr(self.filters, name)
+        if self.q.strip():
+            args["q"] = self.q
+        if self.columns:
+            args["columns"] = ",".join(self.columns)
         return args
 
     def window_args(self) -> dict[str, str | int]:
@@ -134,6 +140,8 @@ def cursor_scope(timestamp: str | None, time_range: TimeRange | None = None, fil
         fields = [filters.event_type, filters.source, filters.event_name, filters.key_prefix]
         # Only when set, so that the cursors of every other listing read as they always did.
         scope += "|" + json.dumps(fields + [filters.inserted] if filters.inserted else fields)
+    if filters and filters.conditions:
+        scope += "|q:" + " ".join(condition.text for condition in filters.conditions)
     return scope
 
 
@@ -168,7 +176,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if values["inserted"] not in ("", INSERTED_HERE):
         raise BadParameter(f"inserted must be {INSERTED_HERE} (the test events inserted through this dashboard), "
                            f"not {values['inserted']!r}")
-    return Filters(**values)
+    return Filters(**values, conditions=query_box.parse(args.get("q")))
 
 
 def parse_range(args: Mapping[str, str], now: datetime | None = None) -> TimeRange | None:
@@ -212,7 +220,8 @@ def parse_query(args: Mapping[str, str], cursors: Cursors, now: datetime | None 
     if time_range is not None and position.start_key is not None and not isinstance(position.start_key, Keyset):
         raise BadParameter("cursor does not belong to a time range: start again from the first page")
     return ListingQuery(limit=limit, timestamp=timestamp, position=position, filters=filters, range=time_range,
-                        fraction_asked=fraction_asked)
+                        fraction_asked=fraction_asked, q=(args.get("q") or "").strip() if filters.conditions else "",
+                        columns=table_columns.parse(args))
 
 
 def _pinned(time_range: TimeRange, position: Position) -> tuple[TimeRange, Position]:

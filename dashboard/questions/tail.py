@@ -158,6 +158,6 @@ def offer(page: Listing, now: datetime, settle: int) -> Offer | None:
     if time_range.end < times.format_stored(now - ENDS_NOW_SECONDS * _SECOND):
         return None
     poll_args = {name: str(value) for name, value in page.query.link_args().items()
-                 if name in listing.FILTER_PARAMETERS or name == "plan"}
+                 if name in listing.FILTER_PARAMETERS or name in ("plan", "q")}
     return Offer(min(time_range.end, times.format_stored(settled(now, settle))), time_range.order == "desc",
                  poll_args)

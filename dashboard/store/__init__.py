@@ -12,7 +12,7 @@ from dashboard.settings.time_index import TimeIndexConfig
 
 from . import breaker, deadline
 from .clients import Clients, build_clients
-from .countcache import CountCache
+from .countcache import CountCache, SecondsCache
 from .counts import CountReader, Counts
 from .deletes import DeleteReport, DeleteResult, TestEventDeleter
 from .errors import (
@@ -41,14 +41,16 @@ from .status import StatusReader
 from .sweeps import Sweeper
 from .table_records import TableStatus
 from .time_index import index_coverage, mismatch
+from .windows import WindowItems, WindowReader
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
     "CountReader", "Counts", "DeadlineExceeded", "DeleteReport", "DeleteResult", "ExpiryReader", "Removal",
     "TestEventDeleter", "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "FreshnessReader",
     "IndexRangeReader", "IndexState", "Keyset", "Newest", "RangeReader", "ReadBudget",
-    "Rejected", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing", "TableStatus",
-    "Throttled", "Unsupported", "WriteOutcomeUnknown", "breaker", "build_clients", "deadline",
+    "Rejected", "SecondsCache", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing",
+    "TableStatus", "Throttled", "Unsupported", "WindowItems", "WindowReader", "WriteOutcomeUnknown", "breaker",
+    "build_clients", "deadline",
 ]
 
 
@@ -70,6 +72,7 @@ class Table:
     expiry: ExpiryReader  # the TTL attribute, and when DynamoDB will remove an event
     # The newest event and the last minutes' count, newest second first (store/freshness.py).
     freshness: FreshnessReader
+    windows: WindowReader  # a window's events for its breakdown (top values, lag)
     # Ranges through the optional time-sorted index (TIME_INDEX; store/index_ranges.py); None when not configured.
     index_ranges: IndexRangeReader | None = None
 
@@ -97,6 +100,10 @@ class Table:
            counts_cache: CountCache | None = None, time_index: TimeIndexConfig | None = None) -> Table:
         ranges = RangeReader(clients.dynamodb, name, timestamps_canonical)
         events = EventStore(clients.dynamodb, name)
+        counts_cache = counts_cache if counts_cache is not None else CountCache()
+        # A breakdown keeps a tally a second, larger than a count: a tenth as many seconds.
+        tallies: SecondsCache[object] = SecondsCache(counts_cache.ttl_seconds, counts_cache.settled_seconds,
+                                                     counts_cache.size // 10)
         return cls(name, clients, events, StatusReader(clients, name), ranges,
                    CountReader(clients.dynamodb, name, ranges.pool, counts_cache), Sweeper(clients.dynamodb, name),
                    S3Exporter(clients.dynamodb, name),
@@ -104,5 +111,6 @@ class Table:
                    deletes=TestEventDeleter(clients.dynamodb, name, events),
                    expiry=ExpiryReader(clients.dynamodb, name),
                    freshness=FreshnessReader(clients.dynamodb, name, ranges.pool),
+                   windows=WindowReader(clients.dynamodb, name, ranges.pool, tallies),
                    index_ranges=(IndexRangeReader(clients.dynamodb, name, time_index, ranges.pool) if time_index
                                  else None))

@@ -1,4 +1,7 @@
-"""The counts of settled seconds, kept a short while in process: looking at a chart again costs nothing."""
+"""What was read of settled seconds, kept a short while in process: looking at a chart again costs nothing.
+
+Counts keep one number a second (CountCache); breakdowns (questions/breakdown.py) a tally a second.
+"""
 from __future__ import annotations
 
 import threading
@@ -6,16 +9,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from dashboard.formats import times
 
 from .records import Filters
 
+V = TypeVar("V")
 CacheKey = tuple[str, Filters, str]  # (table name, filters, stored second)
 
 
-class CountCache:
-    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""
+class SecondsCache(Generic[V]):
+    """What was read of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of
+    `size`."""
 
     def __init__(self, ttl_seconds: float = 60.0, settled_seconds: float = 300.0, size: int = 100_000,
                  clock: Callable[[], float] = time.time):
@@ -24,14 +30,14 @@ class CountCache:
         self.size = size
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: OrderedDict[CacheKey, tuple[int, float]] = OrderedDict()
+        self._entries: OrderedDict[Any, tuple[V, float]] = OrderedDict()
 
     def settled(self, second: str) -> bool:
         """Whether a second ended long enough ago that late writes and index lag no longer change its count."""
         now = datetime.fromtimestamp(self._clock(), UTC)
         return times.parse(second) + timedelta(seconds=1 + self.settled_seconds) <= now
 
-    def get(self, key: CacheKey) -> int | None:
+    def get(self, key: CacheKey) -> V | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -43,8 +49,8 @@ class CountCache:
             self._entries.move_to_end(key)
             return count
 
-    def put(self, key: CacheKey, count: int) -> None:
-        """Keep a count, if its second is settled (a recent second may still be filling up)."""
+    def put(self, key: CacheKey, count: V) -> None:
+        """Keep a count (or a tally), if its second is settled (a recent second may still be filling up)."""
         if self.size <= 0 or self.ttl_seconds <= 0 or not self.settled(key[2]):
             return
         with self._lock:
@@ -55,3 +61,7 @@ class CountCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class CountCache(SecondsCache[int]):
+    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""

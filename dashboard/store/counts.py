@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
+V = TypeVar("V")
 # Seconds counted at once: half the fan-out pool, which every request of the process shares, so that the
 # pages other people are reading never wait behind a long count.
 COUNT_WAVE = FANOUT_WORKERS // 2

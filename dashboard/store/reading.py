@@ -9,6 +9,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
+from .conditions import all_of
 from .records import INSERTED_HERE, TEST_MARK, Filters, ReadBudget
 
 
@@ -26,6 +27,8 @@ def filter_condition(filters: Filters | None) -> ConditionBase | None:
         parts.append(Attr("key").begins_with(filters.key_prefix))
     if filters.inserted == INSERTED_HERE:
         parts.append(marked_condition())
+    if (typed := all_of(filters.conditions)) is not None:
+        parts.append(typed)
     return reduce(lambda left, right: left & right, parts) if parts else None
 
 

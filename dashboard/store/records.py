@@ -11,6 +11,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from .conditions import Condition
+
 TABLE_KEY = "event_id"
 TIMESTAMP_INDEX = "timestamp-index"
 TIMESTAMP_ATTRIBUTE = "timestamp"
@@ -95,7 +97,8 @@ class Keyset:
 class Filters:
     """Equality on three attributes and a prefix of `key`: empty fields do not filter.
 
-    `inserted` is INSERTED_HERE to keep only the test events inserted through the dashboard (TEST_MARK).
+    `inserted` is INSERTED_HERE to keep only the test events inserted through the dashboard (TEST_MARK);
+    `conditions` are the query box's (`q`, store/conditions.py), all of which must hold as well.
     """
 
     event_type: str = ""
@@ -103,9 +106,10 @@ class Filters:
     event_name: str = ""
     key_prefix: str = ""
     inserted: str = ""
+    conditions: tuple[Condition, ...] = ()
 
     def __bool__(self) -> bool:
-        return any((self.event_type, self.source, self.event_name, self.key_prefix, self.inserted))
+        return any((self.event_type, self.source, self.event_name, self.key_prefix, self.inserted, self.conditions))
 
     def equalities(self) -> dict[str, str]:
         fields = {"event_type": self.event_type, "source": self.source, "event_name": self.event_name}

@@ -16,7 +16,7 @@ from dashboard.store import RETRY_AFTER_SECONDS, ReadBudget, Table
 from dashboard.store.records import Event
 from dashboard.store.table_records import DEFAULT_WINDOW, WINDOWS, Window
 
-from .. import rows
+from .. import columns as chosen, rows
 from ..environments import current, current_table, environments
 
 # gunicorn's limit_request_line is 8190: every link the app makes stays under it with "GET " and " HTTP/1.1".
@@ -78,6 +78,11 @@ def remembered_links(build: Callable[..., str]) -> Callable[..., str]:
 def event_rows(events: Iterable[Event]) -> list[rows.Row]:
     """The rows of the events table, each formatted once (the template only places them)."""
     return rows.list_rows(events, detail_links(), datetime.now(UTC))
+
+
+def chosen_rows(events: Iterable[Event], columns: tuple[str, ...]) -> list[chosen.ChosenRow]:
+    """The rows of an events table whose columns were chosen (`columns=`)."""
+    return chosen.chosen_rows(events, columns, detail_links())
 
 
 def table() -> Table:

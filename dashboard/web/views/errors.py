@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from dashboard import store
+from dashboard.questions.query import QueryError
 
 from .common import is_htmx, retry_later, search_form
 
@@ -29,7 +30,7 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
-def error_response(status: int, title: str, message: str) -> Response:
+def error_response(status: int, title: str, message: str, query_error: QueryError | None = None) -> Response:
     if _wants_json():
         response = jsonify({"error": title, "message": message, "status": status})
         response.status_code = status
@@ -45,7 +46,7 @@ def error_response(status: int, title: str, message: str) -> Response:
     elif request.endpoint == "events.list_events" and request.method == "GET":
         # A search that could not be answered keeps its form, filled in as typed, to be corrected in place.
         response = Flask.response_class(render_template(
-            "events/search_error.html", status=status, title=title, message=message,
+            "events/search_error.html", status=status, title=title, message=message, query_error=query_error,
             retry_after=store.RETRY_AFTER_SECONDS, **search_form()), status=status)
     else:
         response = Flask.response_class(render_template("errors/error.html", status=status, title=title,
@@ -73,7 +74,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
-        return error_response(error.code or 500, error.name, error.description or error.name)
+        return error_response(error.code or 500, error.name, error.description or error.name,
+                              error if isinstance(error, QueryError) else None)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
