@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from dashboard.app import create_app
 from dashboard.formats import times
 from dashboard.questions import query as query_box, tallies
+from dashboard.store import ReadBudget, deadline, windows
 from dashboard.store.conditions import match_all
 from tests.conftest import put_items, read_calls, settings_for
 from tests.test_query import BUSY, DENSE, TERMS, make_events, stamp
@@ -185,7 +186,7 @@ def test_a_breakdown_it_cannot_read_is_a_400(client, query, message):
 
 def test_only_this_and_all_but_this_open_the_listing_with_that_condition(client, events):
     page = client.get("/breakdown", query_string={**WINDOW, "fields": "event_name,size"}).get_data(as_text=True)
-    only = re.search(r'<tr data-value="ObjectRemoved:Delete".*?href="([^"]*)" data-only-this.*?href="([^"]*)" '
+    only = re.search(r'<li data-value="ObjectRemoved:Delete".*?href="([^"]*)" data-only-this.*?href="([^"]*)" '
                      r'data-all-but-this', page, re.S)
     assert only
     for href, negate in ((only.group(1), False), (only.group(2), True)):
@@ -194,7 +195,7 @@ def test_only_this_and_all_but_this_open_the_listing_with_that_condition(client,
         names = {item["event_name"] for item in listing["items"]}
         assert names and (names == {"ObjectRemoved:Delete"}) != negate
         assert ("ObjectRemoved:Delete" in names) != negate
-    bucket = re.search(r'<tr data-value="≥ 1 GiB".*?href="([^"]*)" data-only-this', page, re.S)
+    bucket = re.search(r'<li data-value="≥ 1 GiB".*?href="([^"]*)" data-only-this', page, re.S)
     assert bucket and parse_qs(urlsplit(html.unescape(bucket.group(1))).query)["q"] == ["size>=1GiB"]
 
 
@@ -204,3 +205,13 @@ def test_the_list_page_loads_the_breakdown_apart_and_the_whole_table_waits_to_be
     plain = client.get("/events").get_data(as_text=True)
     assert 'class="breakdown breakdown-pending"' in plain
     assert 'hx-trigger="load"' not in plain.split("breakdown-pending")[1][:300]
+
+
+def test_a_breakdown_keeps_within_the_requests_deadline_and_says_what_it_counted(table, events):
+    app = create_app(settings_for(table.name, DASHBOARD_DEADLINE_SECONDS="1", READ_BUDGET_SECONDS=300), table=table)
+    with deadline.started(1.0):
+        bounded = windows.within_deadline(ReadBudget(300, 2000))
+    assert bounded is not None and bounded.seconds <= 0.6
+    answer = body(app.test_client().get("/api/breakdown", query_string={**WINDOW, "plan": "fanout"}))
+    covered_end = stamp(BUSY + timedelta(seconds=answer["seconds_counted"] - 1))
+    assert answer["counted"] == len(chosen(events, "", WINDOW["from"], covered_end))

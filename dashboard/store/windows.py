@@ -20,7 +20,7 @@ from boto3.dynamodb.conditions import ConditionBase
 from . import deadline
 from .countcache import SecondsCache
 from .counts import COUNT_WAVE
-from .errors import call
+from .errors import DeadlineExceeded, StoreError, call
 from .events import FILTERED_READ_SIZE, read_request, second_condition
 from .ranges import SCAN_SEGMENTS, range_condition, second_named
 from .reading import Meter, filter_condition
@@ -52,6 +52,18 @@ class WindowItems:
         return sum(len(events) for events in self.per_second.values()) + len(self.unplaced)
 
 
+# What share of the request's deadline a breakdown's reads may take: each call stops by it anyway, and a read
+# that ends on its budget says what it counted where one cut by the deadline would answer 503.
+DEADLINE_SHARE = 0.6
+
+
+def within_deadline(budget: ReadBudget | None) -> ReadBudget | None:
+    left = deadline.remaining()
+    if budget is None or left is None:
+        return budget
+    return ReadBudget(min(budget.seconds, left * DEADLINE_SHARE), budget.rcu)
+
+
 class WindowReader:
     """Reads a window's events for a breakdown. Thread-safe: one per process, on the range reader's pool."""
 
@@ -69,13 +81,19 @@ class WindowReader:
                    budget: ReadBudget | None = None) -> WindowItems:
         """Every event of each second, one Query per second on the index, COUNT_WAVE seconds at a time, in the order
         given, until the seconds end or the budget is spent (each second is read whole)."""
-        meter = Meter(budget)
+        meter = Meter(within_deadline(budget))
         condition = filter_condition(filters)
         per_second: dict[str, list[Values]] = {}
         while True:
             wave = list(itertools.islice(seconds, COUNT_WAVE))
-            found = deadline.on_pool(self._pool, partial(self._second, condition, names, meter), wave,
-                                     "the breakdown's reads")
+            try:
+                found = deadline.on_pool(self._pool, partial(self._second, condition, names, meter), wave,
+                                         "the breakdown's reads")
+            except StoreError:
+                if not per_second or not deadline.expired():
+                    raise
+                # The request's deadline ran out during a later wave: what the earlier ones read, said incomplete.
+                return self._made(per_second, [], False, len(per_second), meter, "fanout")
             per_second.update(zip(wave, found, strict=True))
             if len(wave) < COUNT_WAVE:
                 return self._made(per_second, [], True, len(per_second), meter, "fanout")
@@ -100,7 +118,7 @@ class WindowReader:
                 budget: ReadBudget | None = None, timestamps_canonical: bool = False) -> WindowItems:
         """A parallel Scan of the whole table, keeping the events of the span (or all, without one), until the
         table ends or the budget is spent; the events of a span are placed on the second their timestamp names."""
-        meter = Meter(budget)
+        meter = Meter(within_deadline(budget))
         condition = range_condition(span, filters, timestamps_canonical) if span else filter_condition(filters)
         request = self._projected(read_request(self.table_name, condition=condition), names)
         parts = deadline.on_pool(self._pool, partial(self._segment, request, span, meter), range(SCAN_SEGMENTS),
@@ -121,9 +139,14 @@ class WindowReader:
         loose: list[Values] = []
         start: dict[str, Any] | None = None
         while True:
-            response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Segment=segment,
-                                         TotalSegments=SCAN_SEGMENTS, Limit=self.scan_page,
-                                         **({"ExclusiveStartKey": start} if start else {})))
+            try:
+                response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Segment=segment,
+                                             TotalSegments=SCAN_SEGMENTS, Limit=self.scan_page,
+                                             **({"ExclusiveStartKey": start} if start else {})))
+            except DeadlineExceeded:
+                if start is None:
+                    raise  # not one answer: the backend is not answering
+                return placed, loose, False
             for item in response.get("Items", []):
                 if span is None:
                     loose.append(to_plain(item))

@@ -79,7 +79,7 @@ def test_only_this_and_all_but_this_and_chips_without_javascript(nojs_page, demo
     expect(page.locator("[data-chip]")).to_have_count(0)
     # The breakdown's page (what the list links to without JavaScript) offers the same for its top values.
     page.goto(f"/breakdown?from={WINDOW[0]}&to={WINDOW[1]}&fields=source")
-    top = page.locator("[data-field=source] tbody tr[data-value]").first
+    top = page.locator("[data-field=source] li[data-value]").first
     value = top.get_attribute("data-value") or ""
     assert load(page, lambda: top.locator("[data-only-this]").click()) == 200
     assert q_of(page) == f"source:{query_box.quoted(value)}"
