@@ -182,7 +182,9 @@ def facts(kind: str, answer: timing.Answer) -> dict[str, Any]:
 
 
 def measure(case: dict[str, Any], client: timing.PageClient, counting: timing.PageClient, proxy: CountingProxy,
-            rounds: int) -> dict[str, Any]:
+            rounds: int, server_cpu: Callable[[], int]) -> dict[str, Any]:
+    """One request: its calls at the wire (first and after), what it states, its p50 and the worker's CPU time
+    for it (which leaves out waiting for a core others hold), and the raw reads' p50."""
     path, kind = case["path"], case["kind"]
     before = proxy.counter.snapshot()
     first = counting.get(path)
@@ -195,11 +197,16 @@ def measure(case: dict[str, Any], client: timing.PageClient, counting: timing.Pa
         last = counting.get(path)
         warm.append(proxy.counter.since(before))
     client.get(path)  # the timed worker's own first request, not timed
-    page = [client.get(path).ms for _ in range(rounds)]
+    page, cpu = [], []
+    for _ in range(rounds):
+        before_ns = server_cpu()
+        page.append(client.get(path).ms)
+        cpu.append((server_cpu() - before_ns) / 1e6)
     result: dict[str, Any] = {
         "status": first.status, "calls_first": sum(cold.values()), "operations_first": cold,
         "calls_warm": statistics.median(sum(calls.values()) for calls in warm), "operations_warm": warm[-1],
-        "first": facts(kind, first), "warm": facts(kind, last), "page": timing.summary(page)}
+        "first": facts(kind, first), "warm": facts(kind, last), "page": timing.summary(page),
+        "page_cpu": timing.summary(cpu)}
     if case["raw"] is not None:
         tallies: list[Tally] = []
         raws = [timing.timed(lambda: tallies.append(case["raw"]())) for _ in range(max(1, rounds // 2))]
@@ -224,7 +231,7 @@ def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found:
         measured: dict[str, Any] = {}
         for case in found:
             measured[case["name"]] = {"label": case["label"], "path": case["path"],
-                                      **measure(case, client, counting, proxy, rounds)}
+                                      **measure(case, client, counting, proxy, rounds, direct.workers_cpu_ns)}
             log(f"{label} {case['name']}: {scalereport.one_line(measured[case['name']])}")
         rss_after = direct.worker_rss_mb()
         client.close()

@@ -97,8 +97,8 @@ def _raw(case: dict[str, Any]) -> tuple[str, str]:
 
 
 def table(config: dict[str, Any]) -> list[str]:
-    lines = ["| request | plan | calls at the wire, first / after | RCU | complete | page p50 | raw calls | raw p50 |",
-             "|---|---|---:|---:|---|---:|---:|---:|"]
+    lines = ["| request | plan | calls at the wire, first / after | RCU | complete | page p50 (CPU) | raw calls "
+             "| raw p50 |", "|---|---|---:|---:|---|---:|---:|---:|"]
     for case in config["cases"].values():
         if case.get("not_on_this_branch"):
             lines.append(f"| {case['label']} | not on this branch (404) | | | | | | |")
@@ -107,9 +107,10 @@ def table(config: dict[str, Any]) -> list[str]:
         operations = ", ".join(f"{count} {name}" for name, count in case["operations_first"].items())
         raw_calls, raw_p50 = _raw(case)
         status = "" if case["status"] == 200 else f" ({case['status']})"
+        page = f"{case['page']['p50_ms']:,.1f} ms ({case['page_cpu']['p50_ms']:,.1f})"
         lines.append(f"| {case['label']}{status} | {first.get('plan') or '–'} | {case['calls_first']:,} "
                      f"({operations}) / {case['calls_warm']:,.0f} | {_number(first.get('rcu'))} | {_complete(first)} | "
-                     f"{case['page']['p50_ms']:,.1f} ms | {raw_calls} | {raw_p50} |")
+                     f"{page} | {raw_calls} | {raw_p50} |")
     return lines
 
 
@@ -131,15 +132,17 @@ def markdown(result: dict[str, Any]) -> list[str]:
                    f"{load.get('rate', '?'):,} items/s over the whole load ({load.get('seconds', 0):,.0f} s; "
                    f"{load.get('unprocessed_retried', 0):,} UnprocessedItems retried). The dynalite directory "
                    f"({result['backend']['data']}) is kept, so the next run skips the load."), ""]
-    lines += [(f"Each request: the calls counted at the wire on the counting gunicorn's first request and the median "
-               f"of the two after it; RCU, plan and completeness as the answer states them (first request); page p50 "
-               f"over {result['rounds']} requests to a gunicorn of its own (1 worker); raw: the same reads with plain "
-               "boto3 (through the index: a `BETWEEN` Query per shard of each bucket read, the shards side by side; "
-               "without: a Query per second, newest first, in waves doubling up to 8 side by side, stopping at 4,000 "
-               "Queries as the dashboard's read budget would; timelines: a COUNT Query per "
-               "partition or per second, 8 at a time)."), ""]
+    lines += [(f"Each request: the calls counted at the wire on the counting gunicorn's first request and the "
+               "median of the two after it; RCU, plan and completeness as the answer states them (first request); "
+               f"page p50 over {result['rounds']} requests to a gunicorn of its own (1 worker), with the worker's CPU "
+               "time in brackets (it leaves out waiting for a core other work holds; dynalite's own time is not in "
+               "it); raw: the same reads with plain boto3 (through the index: a `BETWEEN` Query per shard of each "
+               "bucket read, the shards side by side; without: a Query per second, newest first, in waves doubling "
+               "up to 8 side by side, stopping at 4,000 Queries as the dashboard's read budget would; timelines: a "
+               "COUNT Query per partition or per second, 8 at a time)."), ""]
     for label, config in result["configs"].items():
-        lines += [f"### {CONFIGS[label].capitalize()}", "", *table(config), ""]
+        heading = CONFIGS[label]
+        lines += [f"### {heading[0].upper()}{heading[1:]}", "", *table(config), ""]
     passed = sum(target["passed"] for target in result["targets"])
     lines += [f"### Targets: {passed} of {len(result['targets'])} pass", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {target['target']} | {target['value']} | {'PASS' if target['passed'] else '**FAIL**'} |"
