@@ -100,6 +100,17 @@ class ScaleRaw:
         tally.items = found
         return tally
 
+    def index_every_partition(self, start: str, end: str, limit: int = 25) -> Tally:
+        """The worst case of a first page: limit + 1 events from every partition of the window (N × buckets Queries,
+        8 at a time), as a page whose newest buckets are empty reads them all."""
+        parts = [(f"{day}#{n}", low, high, limit + 1, Tally())
+                 for day, low, high in day_buckets(start, end) for n in range(self.shards)]
+        found = sum(len(page) for page in self.pool.map(lambda part: self._shard_page(*part), parts))
+        total = Tally(items=min(found, limit + 1))
+        for part in parts:
+            total = total.merged(part[4])
+        return total
+
     def _shard_count(self, partition: str, low: str, high: str) -> Tally:
         tally = Tally()
         request: dict[str, Any] = {
