@@ -75,7 +75,9 @@ class Trickle:
     def _run(self) -> None:
         import random
 
-        rng, owed = random.Random(41), 0.0
+        # Seeded by the clock: a seed of its own each run, so that no run writes an earlier run's ids again (that
+        # would move those events to now, out of the windows being measured).
+        rng, owed = random.Random(time.time_ns()), 0.0
         while not self._stop.wait(1.0):
             owed += self.per_second
             count, owed = int(owed), owed - int(owed)
@@ -121,7 +123,7 @@ def prepare(backend: backends.Backend, raw: ScaleRaw, items: int, threads: int) 
     return marker, newest_event(raw, datetime.now(UTC).replace(microsecond=0)) or newest
 
 
-def cases(newest: str, raw: ScaleRaw, indexed: bool, quick: bool) -> list[dict[str, Any]]:
+def cases(newest: str, first_day: str, raw: ScaleRaw, indexed: bool) -> list[dict[str, Any]]:
     """What is asked, with its raw reads: name, path, kind and the raw call (None: not run, with why)."""
     end = datetime.fromisoformat(newest)
     found: list[dict[str, Any]] = [{
@@ -143,6 +145,14 @@ def cases(newest: str, raw: ScaleRaw, indexed: bool, quick: bool) -> list[dict[s
                       "raw_seconds": seconds})
         found.append({"name": f"breakdown_{short}", "label": f"{short} range, top values", "kind": "breakdown",
                       "path": f"/api/breakdown?{query}", "window": [start, newest], "raw": None})
+    # The worst case of a first page through the index: 7 days that end just before the first event, so that
+    # every bucket is empty and every partition is read (N × 8 Queries).
+    quiet_end = format_stored(datetime.fromisoformat(first_day) - timedelta(seconds=1))
+    quiet_start = format_stored(datetime.fromisoformat(quiet_end) - timedelta(seconds=7 * 86400 - 1))
+    query = urlencode({"from": quiet_start, "to": quiet_end, "order": "desc", "limit": ROWS})
+    found.append({"name": "events_7d_empty", "label": "7d range with no event, first page", "kind": "events",
+                  "path": f"/api/events?{query}", "window": [quiet_start, quiet_end],
+                  "raw": partial(raw.index_page if indexed else raw.seconds_page, quiet_start, quiet_end, ROWS)})
     found.append({"name": "freshness", "label": "/api/freshness", "path": "/api/freshness", "kind": "freshness",
                   "raw": (lambda: raw.index_newest(now_stamp())) if indexed
                   else (lambda: raw.seconds_newest(now_stamp()))})
@@ -302,10 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         proxy = CountingProxy(backend.endpoint).start()
         stack.callback(proxy.stop)
         base = serving.dashboard_env(backend.endpoint, TABLE)
+        first_day = format_stored(datetime.fromisoformat(marker.end) - timedelta(days=scaledata.DAYS))
         result["configs"] = {}
         for label, indexed in (("index", True), ("no_index", False)):
             env = {**base, "TIME_INDEX": scaledata.INDEX.name} if indexed else base
-            result["configs"][label] = measure_config(label, env, proxy, cases(newest, raw, indexed, args.quick),
+            result["configs"][label] = measure_config(label, env, proxy, cases(newest, first_day, raw, indexed),
                                                       rounds, stack)
         result["table"]["trickled"] = trickle.written
     estimate_raw(result)

@@ -194,7 +194,7 @@ def top_up(marker: Marker, dynamodb: Any, newest: str, now: datetime, log: Calla
     count = round(gap * rate)
     if count < 1:
         return 0
-    rng = random.Random(gap)
+    rng = random.Random(int(now.timestamp()))  # never an earlier top-up's seed: its ids would be written again
     moments = sorted(last + timedelta(seconds=rng.randint(1, gap)) for _ in range(count))
     moments[-1] = now - timedelta(seconds=1)  # the newest event a second ago: the freshness line has one to find
     events = (keyed(event, INDEX) for moment in moments for event in live_events(moment, 1, rng))
