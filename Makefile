@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser lint lock bench bench-quick load clean
+.PHONY: run test test-unit test-browser lint lock bench bench-quick load scale clean
 
 # pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -51,6 +51,10 @@ bench-quick: $(STAMP)  ## the benchmark in miniature, as tests/test_bench.py run
 
 load: $(STAMP)  ## many clients against gunicorn while a fault proxy cycles DynamoDB faults; bench/results/load.json
 	$(BIN)/python -m bench.load
+
+# The dynalite directory is kept under /tmp (bench/scaledata.py): a second run skips the load. ARGS=--quick for 20,000 events.
+scale: $(STAMP) $(BENCH_NODE)  ## 1,000,000 events over 30 days, read with the time index and without: bench/results/scale.json
+	$(BIN)/python -m bench.scale $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

@@ -101,15 +101,19 @@ def install_dynalite() -> None:
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH, check=True)
 
 
-def start_dynalite() -> Backend:
-    """dynalite on a free loopback port with a fresh LevelDB directory; tables are ACTIVE at once."""
+def start_dynalite(data: Path | None = None) -> Backend:
+    """dynalite on a free loopback port; tables are ACTIVE at once. Its LevelDB directory is a fresh one, removed on
+    stop, or `data`, kept: a table loaded once (bench/scale.py's million events) is there for the next run."""
     if not dynalite_installed():
         raise RuntimeError("dynalite is not installed: `make bench` runs `npm ci` in bench/")
-    data = Path(tempfile.mkdtemp(prefix="bench-dynalite-"))
+    kept = data is not None
+    if data is None:
+        data = Path(tempfile.mkdtemp(prefix="bench-dynalite-"))
+    data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = ["node", str(DYNALITE / "cli.js"), "--host", "127.0.0.1", "--port", str(port), "--path", str(data),
                "--createTableMs", "0"]
-    return _start_backend("dynalite", dynalite_version(), command, BENCH, port, [data])
+    return _start_backend("dynalite", dynalite_version(), command, BENCH, port, [] if kept else [data])
 
 
 def start_moto() -> Backend:

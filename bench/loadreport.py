@@ -67,17 +67,19 @@ def _rises(rises: list[float], warm_up: int) -> str:
     return f"{mb(rises[:warm_up])} / {mb(rises[warm_up:])}"
 
 
-def section(text: str) -> str:
-    """The load section of a RESULTS.md, from its heading to the next one (empty when there is none)."""
-    start = text.find("\n" + HEADING + "\n")
+def section(text: str, heading: str = HEADING) -> str:
+    """The section of a RESULTS.md under `heading` (the load section unless told), from its heading to the next
+    `## ` one (empty when there is none)."""
+    start = text.find("\n" + heading + "\n")
     if start < 0:
         return ""
-    end = text.find("\n## ", start + len(HEADING) + 2)
+    end = text.find("\n## ", start + len(heading) + 2)
     return text[start + 1:end + 1 if end >= 0 else len(text)].rstrip("\n") + "\n"
 
 
-def write_section(path: Path, lines: list[str]) -> None:
-    """Put the load section in RESULTS.md, in place of the one before it or at the end."""
+def write_section(path: Path, lines: list[str], heading: str = HEADING) -> None:
+    """Put a section (`lines`, starting with `heading`) in RESULTS.md, in place of the one before it or at the end.
+    `make load` writes the load section, `make scale` the scale section; `make bench` keeps both."""
     text = path.read_text() if path.exists() else ""
-    old, new = section(text), "\n".join(lines) + "\n"
+    old, new = section(text, heading), "\n".join(lines) + "\n"
     path.write_text(text.replace(old, new) if old else text.rstrip("\n") + "\n\n" + new)

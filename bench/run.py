@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import backends, cases, loadreport, report, serving, timing
+from . import backends, cases, loadreport, report, scalereport, serving, timing
 from .wire import CountingProxy
 
 BENCH = Path(__file__).resolve().parent
@@ -260,9 +260,11 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         lines += ["", "---", "", "# Analysis (hand-written, not generated)", "",
                   f"Written by hand in `bench/{ANALYSIS.name}` and copied here by the run: it was written about the "
                   "run named in it, and is not updated by a new run.", "", ANALYSIS.read_text().strip()]
-    # `make load` writes its own section, last: a new benchmark keeps it.
-    kept = loadreport.section(path.read_text()) if path.exists() else ""
-    path.write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
+    # `make load` and `make scale` write their own sections, last: a new benchmark keeps them.
+    before = path.read_text() if path.exists() else ""
+    kept = "".join("\n" + found for heading in (loadreport.HEADING, scalereport.HEADING)
+                   if (found := loadreport.section(before, heading)))
+    path.write_text("\n".join(lines) + "\n" + kept)
 
 
 def main(argv: list[str] | None = None) -> int:

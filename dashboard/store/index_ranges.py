@@ -62,24 +62,42 @@ class IndexRangeReader:
 
     def page(self, span: Span, limit: int, after: Keyset | None = None, filters: Filters | None = None,
              budget: ReadBudget | None = None) -> EventPage:
-        """The first `limit` events of the range after `after`, bucket by bucket, until full or the budget is spent."""
+        """The first `limit` events of the range after `after`, bucket by bucket, until full or the budget is spent.
+
+        Buckets are read in waves of 1, 2, 4 ... (every shard of a wave's buckets at once, as fan-out reads seconds):
+        a full first bucket costs N Queries, and an empty week is not read one day after another. A wave's later
+        buckets are read for no use only when an earlier one of it fills the page.
+        """
         meter = Meter(budget)
         found: list[Event] = []
-        for bucket, first, last in self._buckets(span, after):
-            low, high = (last, first) if span.descending else (first, last)
+        remaining = self._buckets(span, after)
+        wave_size = 1
+        while remaining:
+            wave, remaining = remaining[:wave_size], remaining[wave_size:]
             wanted = limit + 1 - len(found)
-            read = functools.partial(self._shard, low=low, high=high, wanted=wanted, after=after, span=span,
-                                     filters=filters, meter=meter, page_size=limit + 2)
-            shards = deadline.on_pool(self._pool, read, [f"{bucket}#{number}" for number in range(self.config.shards)],
-                                      "the range's index Queries")
-            merged = sorted((event for shard in shards for event in shard), key=_ordered, reverse=span.descending)
-            found += merged[:wanted]
-            if len(found) > limit:
-                return _page(found[:limit], _keyset(found[limit - 1]), meter)
-            if meter.spent() and (last != (span.start if span.descending else span.end)):
-                # The bucket was read whole: the next page starts past its last second.
+            parts = [(f"{bucket}#{number}", last if span.descending else first, first if span.descending else last)
+                     for bucket, first, last in wave for number in range(self.config.shards)]
+            read = functools.partial(self._part, wanted=wanted, after=after, span=span, filters=filters, meter=meter,
+                                     page_size=limit + 2)
+            shards = deadline.on_pool(self._pool, read, parts, "the range's index Queries")
+            for index in range(len(wave)):
+                of_bucket = shards[index * self.config.shards:(index + 1) * self.config.shards]
+                merged = sorted((event for shard in of_bucket for event in shard), key=_ordered,
+                                reverse=span.descending)
+                found += merged[:limit + 1 - len(found)]
+                if len(found) > limit:
+                    return _page(found[:limit], _keyset(found[limit - 1]), meter)
+            last = wave[-1][2]
+            if meter.spent() and remaining:
+                # The wave's buckets were read whole: the next page starts past the last second of its last.
                 return _page(found, Keyset(last), meter, budget_spent=True)
+            wave_size *= 2
         return _page(found, None, meter)
+
+    def _part(self, part: tuple[str, str, str], wanted: int, after: Keyset | None, span: Span,
+              filters: Filters | None, meter: Meter, page_size: int) -> list[Event]:
+        partition, low, high = part
+        return self._shard(partition, low, high, wanted, after, span, filters, meter, page_size)
 
     def newest(self, now: datetime, recent_seconds: int, look_back_seconds: int,
                budget: ReadBudget | None = None) -> Newest:

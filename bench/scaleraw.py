@@ -1,0 +1,190 @@
+"""bench/scale.py's raw side: the same windows read with plain boto3, written here from the DynamoDB API.
+
+Through the time index (partition `YYYY-MM-DD#<shard>`, sort key `timestamp`): a window is one `BETWEEN` Query per
+shard of each daily bucket, the shards of a bucket side by side, newest bucket first for a newest-first page.
+Without it (`timestamp-index`, hash key only): one Query per second, newest first, at most MAX_CALLS of them.
+Each call asks for its consumed capacity, so the raw side's RCUs stand beside the dashboard's.
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+SECOND = timedelta(seconds=1)
+# A raw read stops here, as the dashboard's read budget stops its reads (READ_BUDGET_RCU 2,000: 4,000 minimum reads).
+MAX_CALLS = 4000
+Answer = TypeVar("Answer", bound=Mapping[str, Any])
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass
+class Tally:
+    """What a raw read asked and found."""
+
+    calls: int = 0
+    rcu: float = 0.0
+    items: int = 0
+
+    def add(self, answer: Answer) -> Answer:
+        self.calls += 1
+        self.rcu += float((answer.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
+        return answer
+
+    def merged(self, other: Tally) -> Tally:
+        return Tally(self.calls + other.calls, self.rcu + other.rcu, self.items + other.items)
+
+
+def parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime(STAMP)
+
+
+def day_buckets(start: str, end: str) -> list[tuple[str, str, str]]:
+    """(day, the window's first second in it, its last second in it), oldest first."""
+    first, last = parse(start), parse(end)
+    found = []
+    day = first.replace(hour=0, minute=0, second=0)
+    while day <= last:
+        found.append((day.strftime("%Y-%m-%d"), stamp(max(first, day)),
+                      stamp(min(last, day + timedelta(days=1) - SECOND))))
+        day += timedelta(days=1)
+    return found
+
+
+class ScaleRaw:
+    """Plain boto3 on the endpoint the dashboard uses, a pool as wide as the shards' Queries need."""
+
+    def __init__(self, endpoint: str, table: str, index: str, shards: int) -> None:
+        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        config = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=3, read_timeout=30,
+                        max_pool_connections=16)
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint, config=config)
+        self.table, self.index, self.shards = table, index, shards
+        self.pool = ThreadPoolExecutor(8)
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+    # Through the time index.
+
+    def _shard_page(self, partition: str, low: str, high: str, limit: int, tally: Tally) -> list[tuple[str, str]]:
+        answer = tally.add(self.dynamodb.query(
+            TableName=self.table, IndexName=self.index, KeyConditionExpression="#b = :b AND #t BETWEEN :lo AND :hi",
+            ExpressionAttributeNames={"#b": "time_bucket", "#t": "timestamp"},
+            ExpressionAttributeValues={":b": {"S": partition}, ":lo": {"S": low}, ":hi": {"S": high}},
+            ScanIndexForward=False, Limit=limit, ReturnConsumedCapacity="TOTAL"))
+        return [(item["timestamp"]["S"], item["event_id"]["S"]) for item in answer["Items"]]
+
+    def index_page(self, start: str, end: str, limit: int = 25) -> Tally:
+        """A newest-first page of limit + 1 events: newest bucket first, its shards side by side, merged."""
+        tally, found = Tally(), 0
+        for day, low, high in reversed(day_buckets(start, end)):
+            wanted = limit + 1 - found
+            parts = [(f"{day}#{n}", low, high, wanted, Tally()) for n in range(self.shards)]
+            shards = list(self.pool.map(lambda part: self._shard_page(*part), parts))
+            for part in parts:
+                tally = tally.merged(part[4])
+            found += min(len(list(heapq.merge(*shards, reverse=True))), wanted)
+            if found > limit:
+                break
+        tally.items = found
+        return tally
+
+    def index_every_partition(self, start: str, end: str, limit: int = 25) -> Tally:
+        """The worst case of a first page: limit + 1 events from every partition of the window (N × buckets Queries,
+        8 at a time), as a page whose newest buckets are empty reads them all."""
+        parts = [(f"{day}#{n}", low, high, limit + 1, Tally())
+                 for day, low, high in day_buckets(start, end) for n in range(self.shards)]
+        found = sum(len(page) for page in self.pool.map(lambda part: self._shard_page(*part), parts))
+        total = Tally(items=min(found, limit + 1))
+        for part in parts:
+            total = total.merged(part[4])
+        return total
+
+    def _shard_count(self, partition: str, low: str, high: str) -> Tally:
+        tally = Tally()
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": self.index, "Select": "COUNT",
+            "KeyConditionExpression": "#b = :b AND #t BETWEEN :lo AND :hi",
+            "ExpressionAttributeNames": {"#b": "time_bucket", "#t": "timestamp"},
+            "ExpressionAttributeValues": {":b": {"S": partition}, ":lo": {"S": low}, ":hi": {"S": high}},
+            "ReturnConsumedCapacity": "TOTAL"}
+        while True:
+            answer = tally.add(self.dynamodb.query(**request))
+            tally.items += answer["Count"]
+            if "LastEvaluatedKey" not in answer:
+                return tally
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def index_count(self, start: str, end: str) -> Tally:
+        """The window's total: a COUNT Query per shard of every bucket it touches (N × buckets), 8 at a time."""
+        parts = [(f"{day}#{n}", low, high) for day, low, high in day_buckets(start, end) for n in range(self.shards)]
+        total = Tally()
+        for tally in self.pool.map(lambda part: self._shard_count(*part), parts):
+            total = total.merged(tally)
+        return total
+
+    def index_newest(self, now: str, look_back: int = 3600, recent: int = 300) -> Tally:
+        """The freshness question: the newest event (a one-event page of the look-back) and a 5-minute count."""
+        moment = parse(now)
+        newest = self.index_page(stamp(moment - (look_back - 1) * SECOND), now, 0)
+        return newest.merged(self.index_count(stamp(moment - (recent - 1) * SECOND), now))
+
+    # Without it: a Query per second on timestamp-index.
+
+    def _second(self, second: str, count_only: bool) -> Tally:
+        tally = Tally()
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "timestamp-index", "KeyConditionExpression": "#t = :t",
+            "ExpressionAttributeNames": {"#t": "timestamp"}, "ExpressionAttributeValues": {":t": {"S": second}},
+            "ReturnConsumedCapacity": "TOTAL", **({"Select": "COUNT"} if count_only else {})}
+        while True:
+            answer = tally.add(self.dynamodb.query(**request))
+            tally.items += answer["Count"]
+            if "LastEvaluatedKey" not in answer:
+                return tally
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def seconds_page(self, start: str, end: str, limit: int = 25) -> Tally:
+        """A newest-first page by fan-out: newest second first, in waves that double up to 8 side by side (as the
+        dashboard's do, up to its pool), until limit + 1 events, the window's start or MAX_CALLS Queries."""
+        total, moment, first, wave = Tally(), parse(end), parse(start), 1
+        while moment >= first and total.items <= limit and total.calls < MAX_CALLS:
+            seconds: list[str] = []
+            while len(seconds) < wave and moment >= first:
+                seconds.append(stamp(moment))
+                moment -= SECOND
+            for tally in self.pool.map(lambda second: self._second(second, False), seconds):
+                total = total.merged(tally)
+            wave = min(wave * 2, 8)
+        return total
+
+    def seconds_count(self, start: str, end: str) -> Tally:
+        """Every second of the window counted, a COUNT Query each, 8 at a time."""
+        first, last = parse(start), parse(end)
+        seconds = [stamp(first + n * SECOND) for n in range(int((last - first).total_seconds()) + 1)]
+        total = Tally()
+        for tally in self.pool.map(lambda second: self._second(second, True), seconds):
+            total = total.merged(tally)
+        return total
+
+    def seconds_newest(self, now: str, look_back: int = 3600, recent: int = 300) -> Tally:
+        """The freshness question without the index, cold: the last 5 minutes counted second by second, then on
+        back (8 seconds at a time) until a second holds an event or the look-back ends."""
+        moment = parse(now)
+        total = self.seconds_count(stamp(moment - (recent - 1) * SECOND), now)
+        back = recent
+        while total.items == 0 and back < look_back:
+            wave = self.seconds_count(stamp(moment - (back + 7) * SECOND), stamp(moment - back * SECOND))
+            total, back = total.merged(wave), back + 8
+        return total
