@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -24,6 +25,11 @@ def test_the_demo_reads_its_ranges_and_freshness_through_the_time_index() -> Non
         assert burst["plan"] == "index" and len(burst["items"]) == 100 and burst["next_cursor"]
         assert "time_bucket" in burst["items"][0]
         # The trickle's events carry their key too: the newest is found through the index, seconds old.
-        fresh = requests.get(url + "/api/freshness", params={"max_age": "1m"}, timeout=30)
+        # (the trickle writes a few a second, none in some seconds: ask until it has written)
+        for _ in range(30):
+            fresh = requests.get(url + "/api/freshness", params={"max_age": "1m"}, timeout=30)
+            if fresh.status_code == 200:
+                break
+            time.sleep(1)
         assert fresh.status_code == 200, fresh.text
         assert fresh.json()["newest_event_id"].startswith("demo-live-")

@@ -36,7 +36,8 @@ def plan_page(table: Table, span: Span, limit: int, after: Keyset | None, filter
     count, size = table.status.approximate_size()
     seconds_left = 0 if left is None else _seconds(left)
     expected = None
-    if left is not None:
+    # A plan asked for with plan= (the live tail's fan-out among them) needs no density sample: no Scan for it.
+    if left is not None and requested not in plans.PLANS:
         sampled, sample_size, whole = table.ranges.sampled_seconds(filters)
         expected = plans.expected_events(sampled, sample_size, whole, count, left.start, left.end)
     pace = table.ranges.pace
