@@ -11,6 +11,7 @@ unquoted value that reads as a number (`size:1024`) matches either the Number or
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
@@ -31,7 +32,7 @@ def _equal(stored: Any, value: Scalar) -> bool:
 
 
 @dataclass(frozen=True)
-class Condition:
+class Condition(ABC):
     """One condition on one top-level attribute, with the text it was typed as (shown back on its chip)."""
 
     field: str
@@ -40,11 +41,13 @@ class Condition:
     operator: ClassVar[str]
     description: ClassVar[str]
 
+    @abstractmethod
     def dynamodb(self) -> ConditionBase:
-        raise NotImplementedError
+        """The condition as DynamoDB evaluates it (a FilterExpression part, values as expression values)."""
 
+    @abstractmethod
     def matches(self, values: dict[str, Any]) -> bool:
-        raise NotImplementedError
+        """The same condition judged in Python over a stored item: the tests hold one against the other."""
 
 
 @dataclass(frozen=True)
