@@ -108,6 +108,7 @@ def test_jsonl_holds_each_item_as_the_api_gives_it_with_exact_numbers(client, ta
     text = download(client, format="jsonl", timestamp="2024-01-01T00:00:01Z")
     assert text.count("\n") == 1, "one item, one line, whatever line breaks its values hold"
     [item] = json_lines(text)
+    assert item.pop("lag_seconds") == 1  # processed_at - timestamp, after the item's own attributes
     assert item == simplejson.loads(client.get("/api/events/odd-1").get_data(as_text=True), use_decimal=True)
     assert item["size"] == Decimal("12345678901234567890.123456789012345678")
     assert "12345678901234567890.123456789012345678" in text
@@ -298,3 +299,16 @@ def test_csv_carries_each_events_processing_lag_in_seconds_as_exact_as_stored(cl
     rows = csv_rows(download(client, format="csv", timestamp="2024-01-01T00:00:01Z"))
     lags = {row[0]: dict(zip(COLUMNS, row, strict=True))["lag_seconds"] for row in rows}
     assert lags == {"slow": "505", "quick": "0.25", "unprocessed": ""}
+
+
+def test_json_lines_carry_each_events_processing_lag_as_a_number_and_keep_a_stored_one(client, table):
+    put_items(table, [
+        {"event_id": "slow", "timestamp": "2024-01-01T00:00:01Z", "processed_at": "2024-01-01T00:08:26Z"},
+        {"event_id": "quick", "timestamp": "2024-01-01T00:00:01Z", "processed_at": "2024-01-01T00:00:01.25Z"},
+        {"event_id": "unprocessed", "timestamp": "2024-01-01T00:00:01Z"},
+        {"event_id": "own", "timestamp": "2024-01-01T00:00:01Z", "processed_at": "2024-01-01T00:00:09Z",
+         "lag_seconds": "kept as stored"},
+    ])
+    text = download(client, format="jsonl", timestamp="2024-01-01T00:00:01Z")
+    lags = {item["event_id"]: item["lag_seconds"] for item in json_lines(text)}
+    assert lags == {"slow": 505, "quick": Decimal("0.25"), "unprocessed": None, "own": "kept as stored"}

@@ -148,6 +148,15 @@ def json_line(values: dict[str, Any]) -> str:
     return text + "\n"
 
 
+def event_line(values: dict[str, Any]) -> str:
+    """An event's line: its attributes as /api/events gives them, then `lag_seconds` (a number, null without
+    processed_at). An item that holds an attribute of that name keeps its own value: a file never changes data."""
+    if LAG_SECONDS in values:
+        return json_line(values)
+    lag = lag_cell(values)
+    return json_line({**values, LAG_SECONDS: Decimal(lag) if lag else None})
+
+
 def _csv_text(rows: Iterable[list[str]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
@@ -171,7 +180,7 @@ def stream(export_format: str, pages: Iterable[EventPage], cap: int) -> Iterator
             if export_format == "csv":
                 yield _csv_text(csv_row(event.values) for event in events)
             else:
-                yield "".join(json_line(event.values) for event in events)
+                yield "".join(event_line(event.values) for event in events)
             exported += len(events)
             if exported >= cap and (len(page.events) > len(events) or page.next_key is not None):
                 yield _note(export_format, "truncated", f"the file stops at EXPORT_MAX_ITEMS ({cap:,} events) and "
