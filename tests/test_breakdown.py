@@ -199,6 +199,30 @@ def test_only_this_and_all_but_this_open_the_listing_with_that_condition(client,
     assert bucket and parse_qs(urlsplit(html.unescape(bucket.group(1))).query)["q"] == ["size>=1GiB"]
 
 
+def listed(client, href: str) -> int:
+    args = {name: values[0] for name, values in parse_qs(urlsplit(html.unescape(href)).query).items()}
+    total, cursor = 0, None
+    while True:
+        asked = {**args, "limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = body(client.get("/api/events", query_string=asked))
+        total, cursor = total + len(page["items"]), page["next_cursor"]
+        if cursor is None:
+            return total
+
+
+def test_each_size_buckets_only_this_and_all_but_this_split_the_window_exactly(client, events):
+    answer = body(client.get("/api/breakdown", query_string={**WINDOW, "fields": "size"}))
+    page = client.get("/breakdown", query_string={**WINDOW, "fields": "size"}).get_data(as_text=True)
+    buckets = [value for value in answer["fields"]["size"]["values"] if value["value"] not in (None, "not a number")]
+    assert len(buckets) >= 3
+    for bucket in buckets:
+        found = re.search(rf'<li data-value="{re.escape(html.escape(bucket["value"]))}".*?href="([^"]*)" '
+                          r'data-only-this.*?href="([^"]*)" data-all-but-this', page, re.S)
+        assert found, bucket
+        assert listed(client, found.group(1)) == bucket["count"]
+        assert listed(client, found.group(2)) == answer["counted"] - bucket["count"]
+
+
 def test_the_list_page_loads_the_breakdown_apart_and_the_whole_table_waits_to_be_asked(client, events):
     ranged = client.get("/events", query_string=WINDOW).get_data(as_text=True)
     assert re.search(r'class="breakdown breakdown-pending"[^>]*hx-get="/breakdown\?', ranged)

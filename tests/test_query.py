@@ -34,6 +34,8 @@ TERMS = [
     "event_name:ObjectRemoved:*",
     'key:"logs/2024 q1/"*', "key:logs/*", 'key:"a*b"', "-key:img/*", "key:x:y/z",
     "size>1GiB", "size>=1000", "size<10KiB", "size<=1024", "size:1024", "-size:1024", "size:(5 or 1024)",
+    "size:[1000 TO 1KiB]", "size:[1000 TO 1KiB}", "-size:[1KiB TO 64KiB}", "size:[1GiB TO 4GiB]",
+    'key:["img" TO "logs/2024 q2/b.json"}', "timestamp:[2024-01-01T12:00:10Z TO 2024-01-01T12:00:40Z]",
     "content_type:*", "-content_type:*", 'content_type:"image/png"',
     "processed_at:*", "-processed_at:*", "timestamp>=2024-01-01T12:00:40Z",
 ]
@@ -200,6 +202,9 @@ def test_a_query_keeps_its_place_in_links_and_a_cursor_of_another_query_is_refus
     ("a:b or c:d", 8, "OR joins values of one field only"),
     ("key:(a or", 10, "ends too early"),
     ("(x)", 1, "unexpected '('"),
+    ("size:[2KiB TO 1KiB]", 15, "no greater than"),
+    ('size:[1 TO "x"]', 7, "both ends"),
+    ("size:[1 TO 5)", 13, "unexpected ')'"),
 ])
 def test_a_query_it_cannot_read_is_a_400_naming_the_character_and_what_is_supported(client, q, position, problem):
     for path, more in (("/api/events", {}), ("/events", {}), ("/timeline", {}), ("/export/events", {"format": "csv"})):

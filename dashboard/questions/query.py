@@ -5,6 +5,7 @@
     -source:bucket-a               not
     source:(a or b or c)           any of
     size>1GiB  size>=1000  size<10KiB  size<=5   numbers with units B, KiB, MiB, GiB, TiB
+    size:[1KiB TO 64KiB}           between: [ ] include the end, } leaves the upper one out (as in Lucene)
     processed_at:*  -processed_at:*   exists, does not exist
 
 Terms are joined by AND (a space, or the word). Anything else is a QueryError (400) naming the character it
@@ -25,6 +26,7 @@ from dashboard.store.conditions import (
     MAX_ANY_OF,
     AnyOf,
     BeginsWith,
+    Between,
     Compare,
     Condition,
     Equals,
@@ -36,8 +38,8 @@ from dashboard.store.conditions import (
 MAX_QUERY_LENGTH = 2048
 MAX_TERMS = 20
 SUPPORTED = ("field:value, field:prefix*, -field:value, field:(a or b), field>n, field>=n, field<n, field<=n "
-             "(units B, KiB, MiB, GiB), field:* (exists), -field:* (does not), \"quoted values\"; terms joined by "
-             "a space or AND")
+             "(units B, KiB, MiB, GiB), field:[a TO b] and field:[a TO b} (between), field:* (exists), -field:* "
+             "(does not), \"quoted values\"; terms joined by a space or AND")
 UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3, "TiB": 1024 ** 4}
 _NUMBER = re.compile(r"\A-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
 _SIZE = re.compile(r"\A(-?\d+(?:\.\d+)?)(B|KiB|MiB|GiB|TiB)?\Z")
@@ -51,14 +53,19 @@ clause: NOT? FIELD ":" value               -> match
       | NOT? FIELD ":" "(" alt (_OR alt)* ")" -> any_of
       | NOT? FIELD COMPARE VALUE           -> compare
       | NOT? FIELD COMPARE QUOTED          -> compare
+      | NOT? FIELD ":" "[" bound _TO bound CLOSE -> between
 value: VALUE | QUOTED | QUOTED_PREFIX
+bound: BOUND | QUOTED
 alt: VALUE | QUOTED
 NOT: "-"
 _AND: "and"i
 _OR: "or"i
+_TO: "to"i
+CLOSE: "]" | "}"
+BOUND: /[^\s()"\[\]{}]+/
 COMPARE: ">=" | "<=" | ">" | "<"
 FIELD: /[a-z_][a-z0-9_-]*/i
-VALUE: /[^\s()"]+/
+VALUE: /[^\s()"\[][^\s()"]*/
 QUOTED_PREFIX: /"(?:[^"\\]|\\.)*"\*/
 QUOTED: /"(?:[^"\\]|\\.)*"/
 %import common.WS
@@ -178,6 +185,21 @@ class _ToConditions(Transformer[Token, list[Condition]]):
         text = self._text(meta)
         return self._made(negate, field.value, text, Compare(field.value, text, symbol.value, _compared(value)))
 
+    @v_args(meta=True)
+    def between(self, meta: Meta, parts: list[Token]) -> Condition:
+        negate, (field, low, high, close) = self._negated(parts)
+        ends = [end for bound in (low, high) if isinstance(bound, Tree) for end in bound.children
+                if isinstance(end, Token)]
+        assert len(ends) == 2
+        first, last = (_compared(end) for end in ends)
+        if type(first) is not type(last):
+            raise _Refused(_at(ends[0]) + 1, "both ends of [a TO b] must be numbers, or both quoted text")
+        if first > last:  # type: ignore[operator]  # the same type, checked above
+            raise _Refused(_at(ends[1]) + 1, f"[a TO b] needs a no greater than b ({ends[0]} is above {ends[1]})")
+        text = self._text(meta)
+        made = Between(field.value, text, first, last, close.value == "]")
+        return self._made(negate, field.value, text, made)
+
     def start(self, clauses: list[Condition]) -> list[Condition]:
         return clauses
 
@@ -185,7 +207,8 @@ class _ToConditions(Transformer[Token, list[Condition]]):
 def _expected(error: UnexpectedInput) -> str:
     names = {"FIELD": "a field name", "VALUE": "a value", "QUOTED": "a \"quoted value\"", "COLON": ":",
              "COMPARE": "> >= < <=", "LPAR": "(", "RPAR": ")", "NOT": "-", "_AND": "AND", "_OR": "or",
-             "QUOTED_PREFIX": "a \"quoted prefix\"*", "$END": "the end"}
+             "QUOTED_PREFIX": "a \"quoted prefix\"*", "$END": "the end",
+             "BOUND": "a number", "_TO": "TO", "CLOSE": "] or }", "LSQB": "["}
     named = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
     expected = sorted({names.get(name, name) for name in named})
     return f" (expected {', '.join(expected)})" if expected else ""

@@ -17,13 +17,14 @@ from typing import Any, NamedTuple
 from dashboard.formats import present, times
 
 SIZE = "size"
-# Power-of-two buckets for `size`: (lowest, label, the query box's terms for "only this").
+# Power-of-two buckets for `size`: (lowest, label, the query box's term for "only this"; "-" before it is "all but
+# this", which keeps the events without a size or with one that is not a number).
 SIZE_BUCKETS = (
-    (0, "< 1 KiB", "size<1KiB"),
-    (2 ** 10, "1 KiB – 64 KiB", "size>=1KiB size<64KiB"),
-    (2 ** 16, "64 KiB – 1 MiB", "size>=64KiB size<1MiB"),
-    (2 ** 20, "1 MiB – 16 MiB", "size>=1MiB size<16MiB"),
-    (2 ** 24, "16 MiB – 1 GiB", "size>=16MiB size<1GiB"),
+    (0, "< 1 KiB", "size:[0 TO 1KiB}"),
+    (2 ** 10, "1 KiB – 64 KiB", "size:[1KiB TO 64KiB}"),
+    (2 ** 16, "64 KiB – 1 MiB", "size:[64KiB TO 1MiB}"),
+    (2 ** 20, "1 MiB – 16 MiB", "size:[1MiB TO 16MiB}"),
+    (2 ** 24, "16 MiB – 1 GiB", "size:[16MiB TO 1GiB}"),
     (2 ** 30, "≥ 1 GiB", "size>=1GiB"),
 )
 NOT_A_NUMBER = "not a number"
@@ -50,7 +51,7 @@ def size_bucket(value: Any) -> str | None:
 
 
 def bucket_terms(label: str) -> str | None:
-    """The terms that ask for one size bucket (its "only this")."""
+    """The term that asks for one size bucket (its "only this"; with "-" before it, "all but this")."""
     return next((terms for _, name, terms in SIZE_BUCKETS if name == label), None)
 
 

@@ -123,6 +123,32 @@ class Compare(Condition):
         return False
 
 
+@dataclass(frozen=True)
+class Between(Condition):
+    """`field:[a TO b]` (both ends in), `field:[a TO b}` (up to b, not b) as in Lucene's ranges: DynamoDB's BETWEEN
+    where both ends are in, else the two comparisons. A size bucket's "only this"; negated, its "all but this"."""
+
+    low: Scalar = Decimal(0)
+    high: Scalar = Decimal(0)
+    high_included: bool = True
+    operator: ClassVar[str] = "between"
+    description: ClassVar[str] = "field:[a TO b], field:[a TO b}"
+
+    def dynamodb(self) -> ConditionBase:
+        attribute = Attr(self.field)
+        typed = attribute.attribute_type("N" if isinstance(self.low, Decimal) else "S")
+        if self.high_included:
+            return typed & attribute.between(self.low, self.high)
+        return typed & attribute.gte(self.low) & attribute.lt(self.high)
+
+    def matches(self, values: dict[str, Any]) -> bool:
+        stored = values.get(self.field)
+        if not (isinstance(self.low, Decimal) and isinstance(stored, Decimal)
+                or isinstance(self.low, str) and isinstance(stored, str)):
+            return False
+        return _ordered(stored, ">=", self.low) and _ordered(stored, "<=" if self.high_included else "<", self.high)
+
+
 def _ordered(stored: Any, symbol: str, value: Any) -> bool:
     if symbol == ">":
         return bool(stored > value)
@@ -153,7 +179,7 @@ class Not(Condition):
 
     negated: Condition | None = None
     operator: ClassVar[str] = "not"
-    description: ClassVar[str] = "-field:value, -field:*, -field:(a or b)"
+    description: ClassVar[str] = "-field:value, -field:*, -field:(a or b), -field:[a TO b}"
 
     def dynamodb(self) -> ConditionBase:
         assert self.negated is not None
@@ -167,7 +193,7 @@ class Not(Condition):
 
 
 # Every operator the query box knows, in the order the help names them.
-REGISTRY: tuple[type[Condition], ...] = (Equals, BeginsWith, Not, AnyOf, Compare, Exists)
+REGISTRY: tuple[type[Condition], ...] = (Equals, BeginsWith, Not, AnyOf, Compare, Between, Exists)
 
 
 def _any(parts: Any) -> ConditionBase:
