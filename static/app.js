@@ -440,7 +440,7 @@
   // "Only this" and "all but this" for a value of the events table: a click on a cell offers both, as links to this
   // listing with the condition added to the query box, quoted as questions/query.py quotes it (the breakdown and an
   // event's page offer the same links from the server, without JavaScript).
-  var PLAIN = /^[^\s()"*\\]+$/, NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/, SIZED = /^-?\d+(\.\d+)?(B|KiB|MiB|GiB|TiB)?$/;
+  var PLAIN = /^[^\s()"*\\\[][^\s()"*\\]*$/, NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/, SIZED = /^-?\d+(\.\d+)?(B|KiB|MiB|GiB|TiB)?$/;
   function quotedValue(value) {
     if (PLAIN.test(value) && !NUMBER.test(value) && !SIZED.test(value)) return value;
     return '"' + value.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';
@@ -460,7 +460,10 @@
     if (event.target.closest && event.target.closest(".value-menu")) return;
     closeValueMenus();
     var cell = event.target.closest && event.target.closest("#events td[data-field]");
-    if (!cell || event.target.closest("a") || cell.dataset.field === "event_id" || !cell.title) return;
+    var link = event.target.closest && event.target.closest("a");
+    if (!cell || (link && !link.classList.contains("cell-value")) || cell.dataset.field === "event_id" || !cell.title) return;
+    // The value's own link opens the event's "only this / all but this" (without JavaScript); here, both in place.
+    event.preventDefault();
     var menu = document.createElement("div");
     menu.className = "value-menu";
     menu.setAttribute("role", "menu");
@@ -482,6 +485,25 @@
     menu.querySelector("a").focus();
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closeValueMenus();
+    if (event.key === "Escape") {
+      var open = document.querySelector(".value-menu");
+      if (open) {
+        var value = open.parentNode.querySelector("a.cell-value");
+        closeValueMenus();
+        if (value) value.focus();
+      }
+      return;
+    }
+    // The table as a grid for the keyboard: from an event's link, ArrowRight and ArrowLeft move along the row's
+    // values (out of the Tab order, so that Tab goes row to row); Enter on a value opens its menu.
+    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+    var from = event.target.closest && event.target.closest("#events table.events tbody tr a");
+    if (!from || from.closest(".value-menu")) return;
+    var stops = Array.prototype.slice.call(from.closest("tr").querySelectorAll("td > a"));
+    var next = stops[stops.indexOf(from) + (event.key === "ArrowRight" ? 1 : -1)];
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
   });
 })();

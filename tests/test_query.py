@@ -280,3 +280,32 @@ def test_an_events_page_offers_only_this_and_all_but_this_for_its_strings_and_nu
     asked = {name: parse_qs(urlsplit(html.unescape(href)).query) for name, href in offered.items()}
     assert asked["source"]["q"] == ['source:"a b"'] and asked["size"]["q"] == ["size:1024"]
     assert asked["source"]["from"] == ["2024-01-01T11:55:30Z"] and asked["source"]["to"] == ["2024-01-01T12:05:30Z"]
+
+
+def test_a_rows_value_opens_only_this_and_all_but_this_for_the_listing_it_came_from(client, table):
+    put_items(table, [{"event_id": "one", "timestamp": DENSE, "source": "a b", "event_type": "s3"}])
+    listing = f"/events?from=2024-01-01T12:00:00Z&to=2024-01-01T12:01:00Z&q=event_type:s3&cursor=abc&limit=50"
+    page = client.get(listing.replace("&cursor=abc", "")).get_data(as_text=True)
+    value_link = re.search(r'data-field="source"[^>]*><a class="cell-value" tabindex="-1" href="([^"]*)"', page)
+    assert value_link and html.unescape(value_link.group(1)) == "/events/one?refine=source"
+
+    def offered(**headers_or_back) -> dict[str, list[str]]:
+        back = headers_or_back.pop("back", None)
+        answer = client.get("/events/one", query_string={"refine": "source", **({"back": back} if back else {})},
+                            headers=headers_or_back).get_data(as_text=True)
+        assert re.search(r'<details class="refine-values" id="refine" data-refine-values open>', answer)
+        assert '<li data-refine="source" class="refine-asked" aria-current="true">' in answer
+        href = re.search(r'<li data-refine="source"[^>]*>.*?href="([^"]*)" data-all-but-this', answer, re.S)
+        assert href
+        return parse_qs(urlsplit(html.unescape(href.group(1))).query)
+
+    by_referer = offered(Referer=f"http://localhost{listing}")
+    by_back = offered(back=listing)
+    for asked in (by_referer, by_back):  # that listing, from its first page, with one more term
+        assert asked["q"] == ['event_type:s3 -source:"a b"'] and asked["limit"] == ["50"] and "cursor" not in asked
+        assert asked["from"] == ["2024-01-01T12:00:00Z"] and asked["to"] == ["2024-01-01T12:01:00Z"]
+    landing = offered(Referer="http://localhost/?limit=10")  # the landing page: the window it shows
+    assert landing["from"] == ["now-15m"] and landing["to"] == ["now"] and landing["order"] == ["desc"]
+    assert landing["limit"] == ["10"]
+    elsewhere = offered(Referer="http://elsewhere.example/events?q=x")  # another site: the minutes around it
+    assert elsewhere["q"] == ['-source:"a b"'] and elsewhere["from"] == ["2024-01-01T11:55:30Z"]

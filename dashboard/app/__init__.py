@@ -15,7 +15,7 @@ from dashboard.questions import breakdown, health, tallies
 from dashboard.settings.config import ConfigError, Settings
 from dashboard.store import Table, deadline
 from dashboard.web import audit, auth, environments, posted, rows
-from dashboard.web.chips import listing_chips, literal_stars, refine_term, refined
+from dashboard.web.chips import listing_chips, listing_refined, literal_stars, refine_term, refined
 from dashboard.web.columns import offered as offered_columns
 from dashboard.web.environments import Environments
 from dashboard.web.views import (
@@ -140,6 +140,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, table: Tab
     app.jinja_env.globals["literal_stars"] = literal_stars  # `event_name=ObjectRemoved:*` says what it asks
     app.jinja_env.globals["refined"] = refined  # a listing's parameters with one more condition ("only this")
     app.jinja_env.globals["refine_term"] = refine_term  # an event's value as a term of the query box
+    app.jinja_env.globals["listing_refined"] = listing_refined  # a listing's URL parameters with one more term
     app.jinja_env.globals["breakdown_slot"] = breakdown.slot  # where a listing's top values and lag load
     app.jinja_env.globals["bucket_terms"] = tallies.bucket_terms  # a size bucket's "only this"
     app.jinja_env.globals["chosen_rows"] = chosen_rows  # the rows of a table with chosen columns

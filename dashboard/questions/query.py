@@ -45,7 +45,7 @@ _NUMBER = re.compile(r"\A-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
 _SIZE = re.compile(r"\A(-?\d+(?:\.\d+)?)(B|KiB|MiB|GiB|TiB)?\Z")
 _UNIT_LIKE = re.compile(r"\A-?\d+(?:\.\d+)?[A-Za-z]+\Z")
 # What an unquoted value may be without quotes when the dashboard writes a term itself.
-_PLAIN = re.compile(r'\A[^\s()"*\\]+\Z')
+_PLAIN = re.compile(r'\A[^\s()"*\\\[][^\s()"*\\]*\Z')  # a "[" first opens a range
 
 GRAMMAR = r"""
 start: (clause (_AND? clause)*)?

@@ -1,8 +1,10 @@
 """The listing's conditions as chips: what each says and the listing's parameters without it (its ×)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 from dashboard.questions import query as query_box
 from dashboard.questions.listing import FILTER_PARAMETERS, ListingQuery
@@ -62,3 +64,14 @@ def refine_term(field: str, kind: str, wire_value: str, negate: bool = False) ->
     except query_box.QueryError:
         return ""
     return made
+
+
+def listing_refined(listing_args: Mapping[str, str], term: str) -> dict[str, str]:
+    """A listing's parameters (as its URL gave them) with one more term in the query box, from its first page."""
+    kept = {name: value for name, value in listing_args.items() if name != "cursor"}
+    return {**kept, "q": query_box.joined(kept.get("q", ""), term)}
+
+
+def listing_args(query_string: str) -> dict[str, str]:
+    """A listing URL's parameters, the last of each name (as the listing reads them)."""
+    return dict(parse_qsl(query_string, keep_blank_values=False))

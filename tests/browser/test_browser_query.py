@@ -84,3 +84,43 @@ def test_only_this_and_all_but_this_and_chips_without_javascript(nojs_page, demo
     assert load(page, lambda: top.locator("[data-only-this]").click()) == 200
     assert q_of(page) == f"source:{query_box.quoted(value)}"
     assert row_ids(page) == expected(events, q_of(page))[:25]
+
+
+def test_a_rows_value_refines_the_listing_without_javascript(nojs_page, demo_table):
+    _, events = demo_table
+    page = nojs_page
+    page.goto(f"/events?from={WINDOW[0]}&to={WINDOW[1]}&limit=100&q=-event_type:test")
+    cell = page.locator("#events td[data-field=source]").first
+    value = cell.get_attribute("title") or ""
+    # The value is a link: it opens the event's "only this / all but this", open at that field, for this listing.
+    assert load(page, lambda: cell.locator("a.cell-value").click()) == 200
+    expect(page.locator("[data-refine-values]")).to_have_attribute("open", "")
+    asked = page.locator('[data-refine="source"]')
+    expect(asked).to_have_attribute("aria-current", "true")
+    assert load(page, lambda: asked.locator("[data-all-but-this]").click()) == 200
+    args = parse_qs(urlsplit(page.url).query)
+    assert args["from"] == [WINDOW[0]] and args["to"] == [WINDOW[1]] and args["limit"] == ["100"]
+    assert q_of(page) == f"-event_type:test -source:{query_box.quoted(value)}"
+    ids = row_ids(page)
+    assert ids and ids == expected(events, q_of(page))[:100]
+    expect(page.locator("[data-chip]")).to_have_count(2)
+
+
+def test_a_rows_values_menu_by_keyboard_alone(page, demo_table):
+    _, events = demo_table
+    page.goto(f"/events?from={WINDOW[0]}&to={WINDOW[1]}&limit=100")
+    set_marker(page)
+    first = page.locator("#events table.events tbody tr").first
+    first.locator("td a").first.focus()
+    page.keyboard.press("ArrowRight")  # from the event's link to its first value, event_type
+    value = first.locator("td[data-field=event_type]").get_attribute("title") or ""
+    expect(first.locator("td[data-field=event_type] a.cell-value")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".value-menu [data-only-this]")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator(".value-menu [data-all-but-this]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-chip]")).to_have_count(1)
+    assert q_of(page) == f"-event_type:{query_box.quoted(value)}"
+    assert row_ids(page) == expected(events, q_of(page))
+    assert same_document(page)

@@ -15,7 +15,7 @@ from dashboard.questions.listing import BadParameter
 from dashboard.questions.timeline import count as count_timeline, slot as timeline_slot
 from dashboard.store import BackendUnavailable, EventExists, StoreError, WriteOutcomeUnknown
 
-from .. import audit, posted
+from .. import audit, chips, posted
 from ..forms import EventForm
 from . import landing as landing_view
 from .common import cursors, is_htmx, read_budget, render_page_or_fragment, retry_later, search_form, table
@@ -91,11 +91,34 @@ def show_timeline() -> Response:
                                    timeline_slot=timeline_slot(query), counts_cache=table().counts.cache)
 
 
+def _refining() -> tuple[str | None, dict[str, str] | None]:
+    """`refine=FIELD` (a row's value followed without JavaScript): the field, and the parameters of the listing the
+    event was opened from (`back=`, else the Referer; the landing page as the window it shows), so that "only this"
+    and "all but this" refine that listing rather than the minutes around the event."""
+    field = request.args.get("refine") or None
+    back = request.args.get("back") or None
+    if back is not None:  # within the app, as the rows' data-back gives it (request.full_path)
+        came_from, path = urlsplit(back), urlsplit(back).path
+    else:
+        came_from = urlsplit(request.referrer or "")
+        root = request.script_root
+        mounted = came_from.netloc == request.host and came_from.path.startswith(root)
+        path = came_from.path[len(root):] if mounted else ""
+    if came_from.netloc not in ("", request.host) or came_from.path.startswith("//"):
+        return field, None
+    if path == "/events":
+        return field, chips.listing_args(came_from.query)
+    if path in ("", "/") and (back is not None or came_from.netloc):
+        return field, landing_view.args(chips.listing_args(came_from.query))
+    return field, None
+
+
 @bp.get("/events/<event_id:event_id>")
 def show_event(event_id: str) -> str:
     """Every attribute of one event, exactly as stored, and the raw item."""
     event = table().events.get(event_id)
     moment = times.try_parse(event.get("timestamp"))
+    refine_field, refine_listing = _refining()
     return render_template(
         "events/detail.html",
         event=event,
@@ -105,6 +128,7 @@ def show_event(event_id: str) -> str:
         neighbours=times.neighbours(times.format_stored(moment)) if moment else None,
         around=[(minutes, times.around(times.format_stored(moment), minutes)) for minutes in (1, 5)] if moment else [],
         back=_safe_back(request.args.get("back") or _referring_list()),
+        refine_field=refine_field, refine_listing=refine_listing,
     )
 
 
