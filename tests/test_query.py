@@ -284,7 +284,7 @@ def test_an_events_page_offers_only_this_and_all_but_this_for_its_strings_and_nu
 
 def test_a_rows_value_opens_only_this_and_all_but_this_for_the_listing_it_came_from(client, table):
     put_items(table, [{"event_id": "one", "timestamp": DENSE, "source": "a b", "event_type": "s3"}])
-    listing = f"/events?from=2024-01-01T12:00:00Z&to=2024-01-01T12:01:00Z&q=event_type:s3&cursor=abc&limit=50"
+    listing = "/events?from=2024-01-01T12:00:00Z&to=2024-01-01T12:01:00Z&q=event_type:s3&cursor=abc&limit=50"
     page = client.get(listing.replace("&cursor=abc", "")).get_data(as_text=True)
     value_link = re.search(r'data-field="source"[^>]*><a class="cell-value" tabindex="-1" href="([^"]*)"', page)
     assert value_link and html.unescape(value_link.group(1)) == "/events/one?refine=source"
