@@ -165,6 +165,19 @@
   document.addEventListener("htmx:afterSwap", refocusPager);
   document.addEventListener("htmx:afterSettle", refocusPager);
 
+  // The breakdown's lag per bar goes beside the count timeline, in place of its slot (templates/events/_lag.html),
+  // taking the slot's id so that paging keeps it (hx-preserve). A breakdown that arrives after its window was left
+  // finds no slot and keeps its chart.
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("[data-lag-beside]").forEach(function (chart) {
+      var slot = document.getElementById(chart.dataset.lagBeside);
+      if (!slot || !slot.matches(".window-charts > [data-lag-chart]")) return;
+      chart.removeAttribute("data-lag-beside");
+      slot.replaceWith(chart);
+      chart.id = slot.id;
+    });
+  });
+
   // Back from an event (browser Back or the back link): the row that was opened has the focus again.
   var OPENED = "events-dashboard:opened";
   document.addEventListener("click", function (event) {

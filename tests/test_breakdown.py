@@ -239,3 +239,33 @@ def test_a_breakdown_keeps_within_the_requests_deadline_and_says_what_it_counted
     answer = body(app.test_client().get("/api/breakdown", query_string={**WINDOW, "plan": "fanout"}))
     covered_end = stamp(BUSY + timedelta(seconds=answer["seconds_counted"] - 1))
     assert answer["counted"] == len(chosen(events, "", WINDOW["from"], covered_end))
+
+
+def test_the_lag_per_bar_equals_a_brute_force_count_and_stands_beside_the_count_timeline(client, events):
+    hour = {"from": stamp(BUSY - timedelta(minutes=30)), "to": stamp(BUSY + timedelta(minutes=29, seconds=59))}
+    answer = body(client.get("/api/breakdown", query_string=hour))
+    bars = answer["lag"]["bars"]
+    assert answer["lag"]["bucket"] == "minute" and len(bars) == 60
+    for bar in bars:
+        wanted = brute_lag(chosen(events, "", bar["from"], bar["to"]))
+        assert (bar["p50"], bar["max"]) == (wanted["p50"], wanted["max"]), bar
+    assert any(bar["max"] is not None for bar in bars) and any(bar["max"] is None for bar in bars)
+    # On the list page a slot beside the timeline, named by the chart the breakdown sends (static/app.js puts it
+    # there); on the breakdown's own page the chart is inside it.
+    page = client.get("/events", query_string=hour).get_data(as_text=True)
+    charts = re.search(r'<div class="window-charts">(.*?)</div>\s*(?=<aside)', page, re.S)
+    assert charts and 'data-timeline' in charts.group(1)
+    slot = re.search(r'<figure id="([^"]+)" class="lag-figure lag-pending"', charts.group(1))
+    assert slot
+    fragment = client.get("/breakdown", query_string=hour, headers={"HX-Request": "true"}).get_data(as_text=True)
+    sent = re.search(r'<figure id="([^"]+)-sent" class="lag-figure"[^>]*data-lag-beside="([^"]+)"', fragment)
+    assert sent and sent.group(1) == sent.group(2) == slot.group(1)
+    drawn = re.findall(r'data-lag-bar="([^"]+)" data-lag-bar-p50="([^"]*)" data-lag-bar-max="([^"]*)"', fragment)
+    assert drawn == [(bar["from"], str(bar["p50"]), str(bar["max"])) for bar in bars if bar["max"] is not None]
+    own = client.get("/breakdown", query_string=hour).get_data(as_text=True)
+    assert "data-lag-chart" in own and "data-lag-beside" not in own
+    there = "http://localhost/breakdown?" + "&".join(f"{name}={value}" for name, value in hour.items())
+    compared_there = client.get("/breakdown", query_string={**hour, "compare": "previous"},
+                                headers={"HX-Request": "true", "HX-Current-URL": there})
+    assert "data-lag-chart" in compared_there.get_data(as_text=True)
+    assert "data-lag-beside" not in compared_there.get_data(as_text=True)

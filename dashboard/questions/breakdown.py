@@ -53,10 +53,18 @@ class Breakdown:
     item_count: int | None  # DynamoDB's approximate ItemCount
     lag_bars: list[LagBar]
     bucket: Bucket | None
+    # The lag chart's box (SVG units): the count timeline's, so that its bars stand under the same seconds.
+    chart_width = charts.BARS_WIDTH
+    chart_height = charts.BARS_HEIGHT
 
     @property
     def complete(self) -> bool:
         return self.read.complete
+
+    @property
+    def lag_peak(self) -> float | None:
+        """The greatest lag of any bar: the top of the lag chart's scale."""
+        return max((bar.max for bar in self.lag_bars if bar.max is not None), default=None)
 
     @property
     def counted(self) -> int:
@@ -117,7 +125,9 @@ class Slot(NamedTuple):
 
 
 def slot(query: ListingQuery) -> Slot:
-    digest = hashlib.sha256(query.scope.encode()).hexdigest()[:16]
+    # Of the window as read (a relative one as resolved, as the breakdown's own request is asked for it).
+    window = replace(query, range=replace(query.range, relative=None)) if query.range else query
+    digest = hashlib.sha256(window.scope.encode()).hexdigest()[:16]
     return Slot(f"breakdown-{digest}", query.range is not None or query.timestamp is not None)
 
 
@@ -241,7 +251,10 @@ def document(made: Breakdown, previous: Breakdown | None = None) -> dict[str, An
         "lag": {"p50": lag.p50, "p95": lag.p95, "p99": lag.p99, "max": lag.max, "counted": lag.counted,
                 "without_processed_at": lag.without_processed_at,
                 "slowest": [{"event_id": slow.event_id, "timestamp": slow.timestamp, "lag": slow.lag}
-                            for slow in lag.slowest]},
+                            for slow in lag.slowest],
+                # Per bar of the count timeline (a range): the chart beside it.
+                "bucket": made.bucket.label if made.bucket else None,
+                "bars": [{"from": bar.start, "to": bar.end, "p50": bar.p50, "max": bar.max} for bar in made.lag_bars]},
         "plan": made.read.plan, "calls": made.read.calls, "consumed_capacity": made.read.consumed_rcu,
         "items_read": made.read.items_read, "from_cache": made.from_cache, "seconds": made.seconds,
         "seconds_counted": made.covered_seconds,

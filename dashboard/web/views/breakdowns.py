@@ -1,14 +1,16 @@
 """A listing's breakdown (top values, processing lag), read on its own: GET /breakdown and /api/breakdown."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from dashboard.questions import breakdown, listing
 from dashboard.questions.listing import BadParameter
 from dashboard.store import ReadBudget
 
-from .common import cursors, read_budget, render_page_or_fragment, table
+from .common import cursors, is_htmx, read_budget, render_page_or_fragment, table
 
 bp = Blueprint("breakdowns", __name__)
 
@@ -32,8 +34,11 @@ def _asked() -> tuple[breakdown.Breakdown, breakdown.Breakdown | None]:
 def show_breakdown() -> Response:
     """The top values and lag of the listing's window; the list page loads it (htmx) or links to it."""
     made, previous = _asked()
+    # To a list page (htmx) the lag chart goes beside the count timeline, out of band; on the breakdown's own page
+    # (its "compare" link, with htmx too) it stays inside.
+    own_page = urlsplit(request.headers.get("HX-Current-URL", "")).path == url_for("breakdowns.show_breakdown")
     return render_page_or_fragment("events/breakdown.html", "events/_breakdown.html", breakdown=made,
-                                   previous=previous,
+                                   previous=previous, lag_beside_timeline=is_htmx() and not own_page,
                                    quiet=breakdown.went_quiet(made, previous) if previous else {})
 
 
