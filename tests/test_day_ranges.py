@@ -13,6 +13,7 @@ import contextlib
 import html
 import json
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -139,6 +140,35 @@ def test_a_filtered_day_paged_to_the_end_as_html_equals_the_truth(roomy, day_tab
         following = link(text, "next")
         url = f"{roomy.url}{html.unescape(following)}" if following else ""
     assert shown == truth(day_table[2], FILTERED, "desc")
+
+
+def test_a_day_long_range_on_a_slow_backend_never_takes_the_ordinary_pages_down(day_table):
+    from bench.faultproxy import FaultProxy
+
+    endpoint, name, events = day_table
+    proxy = FaultProxy(endpoint, delay=0.3).start()
+    app = create_app(settings_for(name, proxy.url))
+    live = LiveServer(app).start()
+    proxy.fault = "delay"
+    minute = {"from": "2024-03-05T13:00:00Z", "to": "2024-03-05T13:00:59Z"}
+    ordinary = [f"{live.url}/events", f"{live.url}/events?" + urlencode(minute),
+                f"{live.url}/timeline?" + urlencode(minute)]
+    heavy: list[tuple[int, str, float]] = []
+    reader = threading.Thread(target=lambda: heavy.append(
+        get(f"{live.url}/events?" + urlencode({**DAY, "limit": 100, "plan": "scan"}))))
+    try:
+        reader.start()
+        answered: list[tuple[str, int, str, float]] = []
+        while reader.is_alive() or len(answered) < 2 * len(ordinary):
+            answered += [(url, *get(url)) for url in ordinary]
+        failed = [(url, status, took, text[:2000]) for url, status, text, took in answered if status != 200]
+        assert not failed, failed
+        assert heavy and all(status in (200, 503) for status, _, _ in heavy)
+        assert not app.extensions["events_table"].clients.dynamodb.dashboard_breaker.is_open
+    finally:
+        reader.join(timeout=60)
+        live.stop()
+        proxy.stop()
 
 
 def per_second(ids: list[str], events: list[dict]) -> dict[str, int]:

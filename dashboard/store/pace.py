@@ -30,6 +30,10 @@ WEIGHT = 0.3
 # A Scan call reads up to 1 MB where the sample call read SAMPLE_SIZE small items: before any Scan is timed,
 # one is taken to cost this many sample calls.
 SCAN_CALL_PER_SAMPLE = 2.0
+# The items a 1 MB Scan call holds, at the 400 bytes an event is taken to be at least (questions/plans.py): a pass
+# is timed per 1 MB call's worth of items read, at least one (its calls are sized to the deadline,
+# store/reading.CallSize, so how many it made says little).
+ITEMS_PER_CALL = 1024 * 1024 // 400
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,9 @@ class Pace:
         self._clock = clock
         self._lock = threading.Lock()
         self._query: float | None = None  # wall seconds per Query of a wave (a wave's wall time / its Queries)
-        self._scan_call: float | None = None  # wall seconds per call of a Scan pass (its wall time / its calls)
+        self._scan_call: float | None = None  # wall seconds per 1 MB call's worth of a Scan pass
         self._sampled: float | None = None
+        self._call_rate: float | None = None  # items a second one Scan call of a segment reads, alongside the others
 
     def sampled(self, seconds: float) -> None:
         with self._lock:
@@ -71,9 +76,18 @@ class Pace:
         if queries > 0:
             self._update("_query", seconds / queries)
 
-    def scanned(self, calls: int, seconds: float) -> None:
-        if calls > 0:
-            self._update("_scan_call", seconds / calls)
+    def scanned(self, items: int, seconds: float) -> None:
+        """A Scan pass (or the part of it the deadline let through) read `items` in `seconds` of wall time."""
+        self._update("_scan_call", seconds / max(1.0, items / ITEMS_PER_CALL))
+
+    def scan_called(self, items: int, seconds: float) -> None:
+        """One Scan call of a pass read `items` in `seconds` (store/reading.CallSize sizes the next from it)."""
+        if items > 0:
+            self._update("_call_rate", items / max(seconds, 1e-3))
+
+    def scan_items_per_call_second(self) -> float | None:
+        with self._lock:
+            return self._call_rate
 
     def _update(self, name: str, value: float) -> None:
         with self._lock:
@@ -86,6 +100,8 @@ class Pace:
             return self._query if self._query is not None else self._sampled
 
     def scan_call_seconds(self) -> float | None:
+        """Wall seconds per 1 MB Scan call's worth of a pass (ITEMS_PER_CALL items), or (before any) two sample
+        calls'."""
         with self._lock:
             if self._scan_call is not None:
                 return self._scan_call
