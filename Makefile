@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser lint lock bench bench-quick load scale clean
+.PHONY: run test test-unit test-browser lint lock bench bench-quick load scale dayranges clean
 
 # pyproject.toml holds only tool settings (nothing is installed from it), so the stamp does not depend on it.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -55,6 +55,10 @@ load: $(STAMP)  ## many clients against gunicorn while a fault proxy cycles Dyna
 # The dynalite directory is kept under /tmp (bench/scaledata.py): a second run skips the load. ARGS=--quick for 20,000 events.
 scale: $(STAMP) $(BENCH_NODE)  ## 1,000,000 events over 30 days, read with the time index and without: bench/results/scale.json
 	$(BIN)/python -m bench.scale $(ARGS)
+
+# The dynalite directory is kept under /tmp (bench/dayranges.py): a second run skips the loads.
+dayranges: $(STAMP) $(BENCH_NODE)  ## first pages of day-long ranges (10,000 and 100,000 events) and of a sparse table: bench/results/dayranges.json
+	$(BIN)/python -m bench.dayranges $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

@@ -48,8 +48,19 @@ class FaultProxy:
         self.requests: list[str] = []  # X-Amz-Target of every request seen, in order
         self.lost: list[str] = []  # what lose-put (lose-delete) forwarded and then did not answer
         self.after_lost = "pass"  # the fault once lose-put (lose-delete) has lost one answer
+        self._in_flight = 0  # requests read and not answered yet (a client that gave up does not end one)
 
     # ------------------------------------------------------------------ control
+
+    @property
+    def in_flight(self) -> int:
+        """Requests the proxy has read and not yet answered: the backend may still be working on them."""
+        with self._lock:
+            return self._in_flight
+
+    def _count(self, step: int) -> None:
+        with self._lock:
+            self._in_flight += step
 
     @property
     def fault(self) -> str:
@@ -117,8 +128,12 @@ class FaultProxy:
                     return
                 target = _header(request, b"x-amz-target").decode("latin-1")
                 self.requests.append(target)
-                if not self._answer(conn, request, target, upstream):
-                    return
+                self._count(1)
+                try:
+                    if not self._answer(conn, request, target, upstream):
+                        return
+                finally:
+                    self._count(-1)
         except OSError:
             return
         finally:

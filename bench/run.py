@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import backends, cases, loadreport, report, scalereport, serving, timing
+from .dayranges import HEADING as DAYRANGES_HEADING
 from .wire import CountingProxy
 
 BENCH = Path(__file__).resolve().parent
@@ -260,9 +261,9 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         lines += ["", "---", "", "# Analysis (hand-written, not generated)", "",
                   f"Written by hand in `bench/{ANALYSIS.name}` and copied here by the run: it was written about the "
                   "run named in it, and is not updated by a new run.", "", ANALYSIS.read_text().strip()]
-    # `make load` and `make scale` write their own sections, last: a new benchmark keeps them.
+    # `make load`, `make scale` and `make dayranges` write their own sections, last: a new benchmark keeps them.
     before = path.read_text() if path.exists() else ""
-    kept = "".join("\n" + found for heading in (loadreport.HEADING, scalereport.HEADING)
+    kept = "".join("\n" + found for heading in (loadreport.HEADING, scalereport.HEADING, DAYRANGES_HEADING)
                    if (found := loadreport.section(before, heading)))
     path.write_text("\n".join(lines) + "\n" + kept)
 

@@ -13,6 +13,7 @@ import contextlib
 import html
 import json
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from tests.pages import link, row_ids
 DAY = {"from": "2024-03-05T00:00:00Z", "to": "2024-03-05T23:59:59Z"}
 EVENTS = 20_003
 DEADLINE = 4.0  # the default DASHBOARD_DEADLINE_SECONDS
+AFTER = 8.0  # seconds the ordinary pages are still asked for once the day-long read has answered
 # About 2% of the day's events, spread over all of it.
 SPARSE = {"event_name": "ObjectRestore:Completed"}
 FILTERED = {"source": "partner-drop-eu", "event_name": "ObjectRemoved:Delete"}
@@ -139,6 +141,64 @@ def test_a_filtered_day_paged_to_the_end_as_html_equals_the_truth(roomy, day_tab
         following = link(text, "next")
         url = f"{roomy.url}{html.unescape(following)}" if following else ""
     assert shown == truth(day_table[2], FILTERED, "desc")
+
+
+def test_a_day_long_range_on_a_slow_backend_never_takes_the_ordinary_pages_down(day_table):
+    from bench.faultproxy import FaultProxy
+
+    endpoint, name, events = day_table
+    proxy = FaultProxy(endpoint, delay=0.3).start()
+    app = create_app(settings_for(name, proxy.url))
+    live = LiveServer(app).start()
+    proxy.fault = "delay"
+    minute = {"from": "2024-03-05T13:00:00Z", "to": "2024-03-05T13:00:59Z"}
+    ordinary = [f"{live.url}/events", f"{live.url}/events?" + urlencode(minute),
+                f"{live.url}/timeline?" + urlencode(minute)]
+    heavy: list[tuple[int, str, float]] = []
+    ended: list[float] = []
+
+    def read_the_day() -> None:
+        try:
+            heavy.append(get(f"{live.url}/events?" + urlencode({**DAY, "limit": 100, "plan": "scan"})))
+        finally:
+            ended.append(time.monotonic())
+
+    reader = threading.Thread(target=read_the_day)
+    try:
+        reader.start()
+        answered: list[tuple[str, int, str, float]] = []
+        # While the day is read, and for AFTER seconds once it has answered: a call it left for the backend to finish
+        # (one the deadline cut off) would keep the backend busy past its own answer.
+        while not ended or time.monotonic() < ended[0] + AFTER or len(answered) < 2 * len(ordinary):
+            answered += [(url, *get(url)) for url in ordinary]
+        failed = [(url, status, took, text[:2000]) for url, status, text, took in answered if status != 200]
+        assert not failed, failed
+        assert heavy and all(status in (200, 503) for status, _, _ in heavy)
+        assert not app.extensions["events_table"].clients.dynamodb.dashboard_breaker.is_open
+    finally:
+        reader.join(timeout=60)
+        live.stop()
+        proxy.stop()
+
+
+def test_a_day_long_read_cut_off_by_its_deadline_leaves_no_call_behind_for_the_backend(day_table):
+    """The root cause of the test above: a call the deadline cuts off is still read by the backend (moto, one call at
+    a time), and the other requests' calls wait behind it. Once the request has answered, none of its calls is left."""
+    from bench.faultproxy import FaultProxy
+
+    endpoint, name, _ = day_table
+    proxy = FaultProxy(endpoint, delay=0.3).start()
+    live = LiveServer(create_app(settings_for(name, proxy.url))).start()
+    proxy.fault = "delay"
+    try:
+        started = time.monotonic()
+        status, text, took = get(f"{live.url}/events?" + urlencode({**DAY, "limit": 100, "plan": "scan"}))
+        assert status in (200, 503) and took < DEADLINE + 1, (status, took, text[:300])
+        time.sleep(max(0.0, started + DEADLINE + 2 - time.monotonic()))
+        assert proxy.in_flight == 0
+    finally:
+        live.stop()
+        proxy.stop()
 
 
 def per_second(ids: list[str], events: list[dict]) -> dict[str, int]:

@@ -67,3 +67,35 @@ def test_expected_events_count_the_sample_exactly_when_it_is_the_whole_table():
 def test_with_no_sampled_event_left_the_queries_are_priced_for_every_second_left():
     assert plans.fanout_page_estimate(3600, 25, 0.0, 0.01).calls == 3600
     assert plans.window_seconds(3600, 25, 0.0) == 3600
+
+
+class FakeScans:
+    """A table of `items` events behind Scan: the sample's first page, and one segment of a parallel Scan counted."""
+
+    def __init__(self, items: int):
+        self.items = items
+        self.asked: list[dict] = []
+
+    def scan(self, **request):
+        self.asked.append(request)
+        if request.get("Select") == "COUNT":
+            counted = self.items // request["TotalSegments"]
+            return {"Count": counted, "ScannedCount": counted}
+        shown = min(self.items, request["Limit"])
+        page = [{"timestamp": {"S": "2024-01-01T00:00:00Z"}} for _ in range(shown)]
+        return {"Items": page, **({"LastEvaluatedKey": {"event_id": {"S": "x"}}} if self.items > shown else {})}
+
+
+def test_a_table_whose_describe_table_says_0_items_is_sized_from_one_counted_segment():
+    from dashboard.store.pace import COUNT_SEGMENTS, Pace, Sampler
+
+    backend = FakeScans(100_000)
+    sampler = Sampler(backend, "events", Pace())  # type: ignore[arg-type]
+    assert sampler.estimated_count() == 100_000 // COUNT_SEGMENTS * COUNT_SEGMENTS
+    assert sampler.estimated_count() == 100_000 // COUNT_SEGMENTS * COUNT_SEGMENTS  # reused, not asked again
+    assert [request.get("Select") for request in backend.asked] == [None, "COUNT"]
+    small = FakeScans(60)  # the sample is the whole table: counted from it, no other call
+    assert Sampler(small, "events", Pace()).estimated_count() == 60  # type: ignore[arg-type]
+    assert len(small.asked) == 1
+    sparse = FakeScans(200)  # a segment of 256 holds none of 200 items: the sample's 100 are a floor
+    assert Sampler(sparse, "events", Pace()).estimated_count() == 100  # type: ignore[arg-type]

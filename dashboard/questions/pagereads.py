@@ -38,6 +38,8 @@ def plan_page(table: Table, span: Span, limit: int, after: Keyset | None, filter
     expected = None
     # A plan asked for with plan= (the live tail's fan-out among them) needs no density sample: no Scan for it.
     if left is not None and requested not in plans.PLANS:
+        if count == 0:  # DescribeTable's count lags (dynalite's is always 0): one counted Scan segment says more
+            count = table.ranges.sampler.estimated_count()
         sampled, sample_size, whole = table.ranges.sampled_seconds(filters)
         expected = plans.expected_events(sampled, sample_size, whole, count, left.start, left.end)
     pace = table.ranges.pace

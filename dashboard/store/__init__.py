@@ -105,7 +105,8 @@ class Table:
         tallies: SecondsCache[object] = SecondsCache(counts_cache.ttl_seconds, counts_cache.settled_seconds,
                                                      counts_cache.size // 10)
         return cls(name, clients, events, StatusReader(clients, name), ranges,
-                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache), Sweeper(clients.dynamodb, name),
+                   CountReader(clients.dynamodb, name, ranges.pool, counts_cache, ranges.pace),
+                   Sweeper(clients.dynamodb, name),
                    S3Exporter(clients.dynamodb, name),
                    TableIdentity(clients.dynamodb, name),
                    deletes=TestEventDeleter(clients.dynamodb, name, events),

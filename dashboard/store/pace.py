@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 SAMPLE_SIZE = 100
 SAMPLE_SECONDS = 300.0
+# DescribeTable's ItemCount lags (refreshed about every six hours; dynalite never updates it): when it says 0 and the
+# sample is not the whole table, the table's size is estimated from one segment of a parallel Scan of this many,
+# counted (a uniform slice of the table: a 256th of it read, about 390 items of 100,000).
+COUNT_SEGMENTS = 256
 # The attributes a filter tests: sampled too, so that a filter's share of the table can be estimated.
 SAMPLED = (TIMESTAMP_ATTRIBUTE, "event_type", "source", "event_name", "key")
 # A moving average: each new measure counts this much.
@@ -30,6 +34,10 @@ WEIGHT = 0.3
 # A Scan call reads up to 1 MB where the sample call read SAMPLE_SIZE small items: before any Scan is timed,
 # one is taken to cost this many sample calls.
 SCAN_CALL_PER_SAMPLE = 2.0
+# The items a 1 MB Scan call holds, at the 400 bytes an event is taken to be at least (questions/plans.py): a pass
+# is timed per 1 MB call's worth of items read, at least one (its calls are sized to the deadline,
+# store/reading.CallSize, so how many it made says little).
+ITEMS_PER_CALL = 1024 * 1024 // 400
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,9 @@ class Pace:
         self._clock = clock
         self._lock = threading.Lock()
         self._query: float | None = None  # wall seconds per Query of a wave (a wave's wall time / its Queries)
-        self._scan_call: float | None = None  # wall seconds per call of a Scan pass (its wall time / its calls)
+        self._scan_call: float | None = None  # wall seconds per 1 MB call's worth of a Scan pass
         self._sampled: float | None = None
+        self._call_rate: float | None = None  # items a second one Scan call of a segment reads, alongside the others
 
     def sampled(self, seconds: float) -> None:
         with self._lock:
@@ -71,9 +80,18 @@ class Pace:
         if queries > 0:
             self._update("_query", seconds / queries)
 
-    def scanned(self, calls: int, seconds: float) -> None:
-        if calls > 0:
-            self._update("_scan_call", seconds / calls)
+    def scanned(self, items: int, seconds: float) -> None:
+        """A Scan pass (or the part of it the deadline let through) read `items` in `seconds` of wall time."""
+        self._update("_scan_call", seconds / max(1.0, items / ITEMS_PER_CALL))
+
+    def scan_called(self, items: int, seconds: float) -> None:
+        """One Scan call of a pass read `items` in `seconds` (store/reading.CallSize sizes the next from it)."""
+        if items > 0:
+            self._update("_call_rate", items / max(seconds, 1e-3))
+
+    def scan_items_per_call_second(self) -> float | None:
+        with self._lock:
+            return self._call_rate
 
     def _update(self, name: str, value: float) -> None:
         with self._lock:
@@ -86,6 +104,8 @@ class Pace:
             return self._query if self._query is not None else self._sampled
 
     def scan_call_seconds(self) -> float | None:
+        """Wall seconds per 1 MB Scan call's worth of a pass (ITEMS_PER_CALL items), or (before any) two sample
+        calls'."""
         with self._lock:
             if self._scan_call is not None:
                 return self._scan_call
@@ -109,6 +129,7 @@ class Sampler:
         self._lock = threading.Lock()
         self._sample: Sample | None = None
         self._taken_at = 0.0
+        self._counted: tuple[int, float] | None = None  # (items estimated, when)
 
     def sample(self) -> Sample:
         with self._lock:
@@ -116,6 +137,20 @@ class Sampler:
                 self._sample = self._take()
                 self._taken_at = self._clock()
             return self._sample
+
+    def estimated_count(self) -> int:
+        """How many items the table holds, for when DescribeTable's ItemCount says 0: the sample's size when it is
+        the whole table, else one counted segment of COUNT_SEGMENTS (at least the sample's size), taken at most once
+        every SAMPLE_SECONDS."""
+        sample = self.sample()
+        if sample.whole_table:
+            return len(sample.events)
+        with self._lock:
+            if self._counted is None or self._clock() - self._counted[1] >= SAMPLE_SECONDS:
+                response = call(self._dynamodb.scan, self.table_name, TableName=self.table_name, Segment=0,
+                                TotalSegments=COUNT_SEGMENTS, Select="COUNT")
+                self._counted = (int(response.get("ScannedCount", 0)) * COUNT_SEGMENTS, self._clock())
+            return max(len(sample.events), self._counted[0])
 
     def _take(self) -> Sample:
         names = {f"#a{n}": name for n, name in enumerate(SAMPLED)}

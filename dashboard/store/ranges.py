@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
@@ -27,7 +28,7 @@ from .clients import FANOUT_WORKERS
 from .errors import StoreError, call
 from .events import read_request, second_condition
 from .pace import Pace, Sampler
-from .reading import Meter, filter_condition
+from .reading import CallSize, Meter, filter_condition
 from .records import TABLE_KEY, TIMESTAMP_ATTRIBUTE, Event, EventPage, Filters, Keyset, ReadBudget, Span, WireItem
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ class RangeReader:
                                         lambda n: self._segment(n, bounds, limit + 1, after, condition, meter),
                                         range(SCAN_SEGMENTS), "the range's Scan")
         finally:  # a pass the deadline cut short is timed too: the planner must learn that it did not fit
-            self.pace.scanned(max(meter.calls, 1), elapsed())
+            self.pace.scanned(meter.items_read, elapsed())
         best = _first(itertools.chain.from_iterable(segments), limit + 1, span.descending)
         events = [Event(item) for _, item in best]
         if len(events) > limit:
@@ -184,10 +185,12 @@ class RangeReader:
         request = read_request(self.table_name, condition=condition)
         best: list[tuple[Ordered, WireItem]] = []
         start: dict[str, Any] | None = None
+        # No call the deadline would cut off, left for the backend to finish after the page has answered.
+        size = CallSize("the range's Scan", pace=self.pace)
         while True:
-            response = meter.record(call(self._dynamodb.scan, self.table_name, **request, Segment=segment,
-                                         TotalSegments=SCAN_SEGMENTS,
-                                         **({"ExclusiveStartKey": start} if start else {})))
+            asked: dict[str, Any] = {**request, "Segment": segment, "TotalSegments": SCAN_SEGMENTS,
+                                     **({"ExclusiveStartKey": start} if start else {})}
+            response = meter.record(size.read(partial(self._scan_call, asked)))
             candidates = ((ordered_key(item), item) for item in response.get("Items", []))
             best = _first(itertools.chain(best, ((key, item) for key, item in candidates
                                                  if key is not None and in_range(key, span, after))),
@@ -195,6 +198,9 @@ class RangeReader:
             start = response.get("LastEvaluatedKey")
             if not start:
                 return best
+
+    def _scan_call(self, asked: dict[str, Any], limit: dict[str, int]) -> dict[str, Any]:
+        return call(self._dynamodb.scan, self.table_name, **asked, **limit)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
