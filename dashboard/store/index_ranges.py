@@ -60,6 +60,19 @@ class IndexRangeReader:
         self.config = config
         self._pool = pool
 
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        return self._dynamodb
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        return self._pool
+
+    def bucket_parts(self, span: Span) -> list[tuple[str, str, str]]:
+        """(bucket, its first second, its last second) in reading order, clipped to the range: a whole range's
+        reads (store/index_counts.py) go through the same buckets as its pages."""
+        return self._buckets(span, None)
+
     def page(self, span: Span, limit: int, after: Keyset | None = None, filters: Filters | None = None,
              budget: ReadBudget | None = None) -> EventPage:
         """The first `limit` events of the range after `after`, bucket by bucket, until full or the budget is spent.

@@ -1,0 +1,206 @@
+"""A range's timeline and total, top values and file through the time index, against brute force: with the index,
+without it, and half backfilled (read by the old plans then, never undercounted); across midnight, a whole week and
+shards, both orders, with filters and q; and a count stopped by the read budget says exactly what it counted."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.formats import times
+from dashboard.questions import query as query_box
+from dashboard.settings.time_index import TimeIndexConfig
+from dashboard.store import Filters, ReadBudget, Span, Table, index_counts
+from dashboard.store.conditions import match_all
+from dashboard.store.time_index import buckets, time_bucket
+from tests.conftest import admin, put_items, read_calls, settings_for, unique_table
+from tests.test_ranges import body
+
+DAY = TimeIndexConfig("time-index", "day", 4)
+HOUR = TimeIndexConfig("time-index", "hour", 3)
+MIDNIGHT = ("2024-01-01T23:00:00Z", "2024-01-02T01:00:00Z")
+WEEK = ("2024-01-01T00:00:00Z", "2024-01-07T23:59:59Z")
+# Two minutes around midnight: short enough for a Query per second on moto, where the old plans read.
+AROUND = ("2024-01-01T23:59:00Z", "2024-01-02T00:00:59Z")
+FILTERS: list[dict[str, str]] = [{}, {"source": "a", "q": "size>=1000"}]
+
+
+def make_events(config: TimeIndexConfig, backfilled_every: int = 1, count: int = 240) -> list[dict]:
+    """Events over a week, dense on each side of midnight and in one burst second; every `backfilled_every`th keyed."""
+    rng = random.Random(17)
+    made = []
+    for n in range(count):
+        day = rng.randrange(1, 8)
+        hour, minute, second = rng.choice([(23, 59, rng.randrange(40, 60)), (0, 0, rng.randrange(0, 20)),
+                                           (12, 0, 0), (rng.randrange(24), rng.randrange(60), rng.randrange(60))])
+        stamp = f"2024-01-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
+        event: dict[str, Any] = {
+            "event_id": f"e-{n:04}", "timestamp": stamp, "source": rng.choice("abc"),
+            "event_type": rng.choice(["put", "delete", "copy"]), "size": Decimal(rng.randrange(0, 4000)),
+            "processed_at": times.format_stored(times.parse(stamp) + timedelta(seconds=rng.randrange(0, 40)))}
+        if n % backfilled_every == 0:
+            event["time_bucket"] = time_bucket(event["event_id"], stamp, config)
+        made.append(event)
+    return made
+
+
+def matching(events: list[dict], start: str, end: str, asked: dict[str, str]) -> list[dict]:
+    conditions = query_box.parse(asked.get("q"))
+    return [event for event in events if start <= event["timestamp"] <= end and match_all(conditions, event)
+            and all(event.get(name) == value for name, value in asked.items() if name != "q")]
+
+
+def ordered_ids(events: list[dict], descending: bool) -> list[str]:
+    return [event["event_id"] for event in sorted(events, key=lambda event: (event["timestamp"], event["event_id"]),
+                                                  reverse=descending)]
+
+
+def settings_of(config: TimeIndexConfig | None) -> dict[str, object]:
+    if config is None:
+        return {}
+    return {"TIME_INDEX": config.name, "TIME_INDEX_BUCKET": config.bucket, "TIME_INDEX_SHARDS": config.shards}
+
+
+def client_for(name: str, config: TimeIndexConfig | None) -> tuple[Table, Any]:
+    settings = settings_for(name, None, False, READ_BUDGET_SECONDS=300, TIMESTAMPS_CANONICAL="yes",
+                            **settings_of(config))
+    table = Table.open(settings)
+    flask_app = create_app(settings, table=table)
+    flask_app.config["TESTING"] = True
+    return table, flask_app.test_client()
+
+
+def reporting_index_count(table: Table, events: list[dict]) -> None:
+    """DescribeTable as DynamoDB gives it, the index's ItemCount included (moto leaves it out)."""
+    described = table.status._describe_table
+
+    def with_counts() -> dict[str, Any]:
+        found = described()
+        for index in found.get("GlobalSecondaryIndexes") or []:
+            if index.get("IndexName") == "time-index":
+                index["ItemCount"] = sum("time_bucket" in event for event in events)
+        found["ItemCount"] = len(events)
+        return found
+
+    table.status._describe_table = with_counts  # type: ignore[method-assign]
+
+
+@pytest.fixture(params=[DAY, HOUR], ids=["day", "hour"])
+def config(request: pytest.FixtureRequest) -> TimeIndexConfig:
+    return request.param
+
+
+@pytest.fixture
+def table_name(mocked_aws: None) -> str:
+    name = unique_table()
+    admin(Table.open(settings_for(name))).create_table(wait=False, time_index="time-index")
+    return name
+
+
+def stored(table_name: str, events: list[dict]) -> list[dict]:
+    put_items(Table.open(settings_for(table_name)), events)
+    return events
+
+
+# ---------------------------------------------------------------------------- the timeline and total
+
+
+@pytest.mark.parametrize("window", [MIDNIGHT, WEEK], ids=["midnight", "week"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("asked", FILTERS, ids=["all", "filtered"])
+def test_a_timeline_through_the_index_is_brute_force_bar_by_bar(table_name, config, window, order, asked) -> None:
+    events = stored(table_name, make_events(config))
+    table, client = client_for(table_name, config)
+    reporting_index_count(table, events)
+    calls = read_calls(table)
+    start, end = window
+    answer = body(client.get("/api/timeline", query_string={"from": start, "to": end, "order": order, **asked}))
+    assert answer["plan"] == "index" and answer["complete"] and answer["stopped"] is None
+    assert "the time index time-index" in answer["plan_reason"]
+    assert answer["total"] == len(matching(events, start, end, asked)) > 0
+    for bar in answer["bars"]:
+        assert bar["complete"] and bar["count"] == len(matching(events, bar["from"], bar["to"], asked))
+    # One Query per shard of each bucket (every shard's part fits one answer here), and nothing else.
+    parts = config.shards * len(buckets(times.parse(start), times.parse(end), config))
+    assert answer["calls"] == parts == calls.count("Query") and calls.count("Scan") == 0
+
+
+def test_the_timeline_page_names_the_index(table_name) -> None:
+    events = stored(table_name, make_events(DAY))
+    table, client = client_for(table_name, DAY)
+    reporting_index_count(table, events)
+    page = client.get("/timeline", query_string={"from": MIDNIGHT[0], "to": MIDNIGHT[1]}).get_data(as_text=True)
+    assert 'data-count-plan="index"' in page and "Queries on the time index, per bucket and shard" in page
+    assert f'data-total="{len(matching(events, *MIDNIGHT, {}))}"' in page and "data-index-not-used" not in page
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_without_the_index_the_same_totals_come_from_the_old_plans(table_name, order) -> None:
+    events = stored(table_name, make_events(DAY))
+    _, client = client_for(table_name, None)
+    for plan in ("fanout", "scan"):
+        answer = body(client.get("/api/timeline", query_string={"from": AROUND[0], "to": AROUND[1], "order": order,
+                                                                "plan": plan}))
+        assert answer["plan"] == plan and answer["complete"]
+        assert answer["total"] == len(matching(events, *AROUND, {}))
+    refused = client.get("/api/timeline", query_string={"from": AROUND[0], "to": AROUND[1], "plan": "index"})
+    assert refused.status_code == 400 and "no time index is configured" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("plan", [None, "index"])
+def test_half_backfilled_a_timeline_counts_every_event_without_the_index_and_says_why(table_name, plan) -> None:
+    events = stored(table_name, make_events(DAY, backfilled_every=2))
+    table, client = client_for(table_name, DAY)
+    reporting_index_count(table, events)
+    asked = {"from": AROUND[0], "to": AROUND[1], **({"plan": plan} if plan else {})}
+    answer = body(client.get("/api/timeline", query_string=asked))
+    assert answer["plan"] != "index" and answer["complete"]
+    assert answer["total"] == len(matching(events, *AROUND, {})) > sum(
+        "time_bucket" in event for event in matching(events, *AROUND, {}))
+    assert "holds about 120 of the table's 240 events" in answer["plan_reason"]
+    page = client.get("/timeline", query_string=asked).get_data(as_text=True)
+    assert "data-index-not-used" in page and "holds about 120 of the table&#39;s 240 events" in page
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["oldest-first", "newest-first"])
+def test_a_count_the_budget_stops_says_exactly_what_it_counted(table_name, descending, monkeypatch) -> None:
+    """Every shard's part takes several answers (3 events an answer): the budget, spent after the first, stops each
+    part between two of them; the count is exactly the events before the earliest stop, in reading order."""
+    events = stored(table_name, make_events(DAY))
+    table, _ = client_for(table_name, DAY)
+    assert table.index_ranges is not None
+    monkeypatch.setattr(index_counts, "PAGE_ITEMS", 3)
+    span = Span(*WEEK, descending)
+    made = index_counts.count(table.index_ranges, span, None, ReadBudget(seconds=0, rcu=1_000_000))
+    assert not made.complete and made.stopped == "budget" and made.counted_through is not None
+    low, high = (made.counted_through, span.end) if descending else (span.start, made.counted_through)
+    assert made.total == len(matching(events, low, high, {})) > 0
+    assert made.per_second == dict(Counter(event["timestamp"] for event in matching(events, low, high, {})))
+    assert made.seconds_counted == (times.parse(high) - times.parse(low)).total_seconds() + 1
+    # And on through the budget's end nothing is lost: a budget that allows it all counts the week.
+    whole = index_counts.count(table.index_ranges, span, Filters(source="b"), ReadBudget(seconds=300, rcu=1_000_000))
+    assert whole.complete and whole.total == len(matching(events, *WEEK, {"source": "b"}))
+
+
+def test_bars_before_the_point_counted_through_are_complete_the_rest_at_least(table_name, monkeypatch) -> None:
+    events = stored(table_name, make_events(DAY))
+    table, client = client_for(table_name, DAY)
+    reporting_index_count(table, events)
+    monkeypatch.setattr(index_counts, "PAGE_ITEMS", 3)
+    flask_settings = settings_for(table_name, None, False, READ_BUDGET_RCU=0.5, **settings_of(DAY))
+    flask_app = create_app(flask_settings, table=table)
+    answer = body(flask_app.test_client().get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1]}))
+    assert answer["plan"] == "index" and not answer["complete"] and answer["stopped"] == "budget"
+    through = answer["counted_through"]
+    assert answer["total"] == len(matching(events, WEEK[0], through, {}))
+    assert answer["seconds_counted"] == (times.parse(through) - times.parse(WEEK[0])).total_seconds() + 1
+    for bar in answer["bars"]:
+        assert bar["complete"] == (bar["to"] <= through)
+        if bar["complete"]:
+            assert bar["count"] == len(matching(events, bar["from"], bar["to"], {}))
+        assert bar["count"] <= len(matching(events, bar["from"], bar["to"], {}))
