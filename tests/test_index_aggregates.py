@@ -204,3 +204,63 @@ def test_bars_before_the_point_counted_through_are_complete_the_rest_at_least(ta
         if bar["complete"]:
             assert bar["count"] == len(matching(events, bar["from"], bar["to"], {}))
         assert bar["count"] <= len(matching(events, bar["from"], bar["to"], {}))
+
+
+# ---------------------------------------------------------------------------- top values
+
+
+def brute_top(events: list[dict], name: str) -> dict[Any, int]:
+    return dict(Counter(event.get(name) for event in events))
+
+
+@pytest.mark.parametrize("window", [MIDNIGHT, WEEK], ids=["midnight", "week"])
+@pytest.mark.parametrize("asked", FILTERS, ids=["all", "filtered"])
+def test_top_values_through_the_index_are_brute_force(table_name, config, window, asked) -> None:
+    events = stored(table_name, make_events(config))
+    table, client = client_for(table_name, config)
+    reporting_index_count(table, events)
+    start, end = window
+    answer = body(client.get("/api/breakdown", query_string={"from": start, "to": end, "order": "desc",
+                                                             "fields": "source,event_type", **asked}))
+    chosen = matching(events, start, end, asked)
+    assert answer["plan"] == "index" and answer["complete"] and answer["counted"] == len(chosen) > 0
+    assert answer["coverage"] == f"counted over all {len(chosen):,} events of the window"
+    for name in ("source", "event_type"):
+        assert {value["value"]: value["count"] for value in answer["fields"][name]["values"]} == brute_top(chosen, name)
+    lags = sorted((times.parse(event["processed_at"]) - times.parse(event["timestamp"])).total_seconds()
+                  for event in chosen)
+    assert answer["lag"]["max"] == lags[-1] and answer["lag"]["counted"] == len(lags)
+    assert answer["calls"] == config.shards * len(buckets(times.parse(start), times.parse(end), config))
+
+
+def test_top_values_the_budget_stops_are_of_the_first_seconds_and_say_so(table_name, monkeypatch) -> None:
+    events = stored(table_name, make_events(DAY))
+    table, _ = client_for(table_name, DAY)
+    reporting_index_count(table, events)
+    monkeypatch.setattr(index_counts, "PAGE_ITEMS", 3)
+    flask_app = create_app(settings_for(table_name, None, False, READ_BUDGET_RCU=0.5, **settings_of(DAY)),
+                           table=table)
+    answer = body(flask_app.test_client().get("/api/breakdown", query_string={"from": WEEK[0], "to": WEEK[1],
+                                                                              "fields": "source"}))
+    assert answer["plan"] == "index" and not answer["complete"]
+    counted = answer["seconds_counted"]
+    through = times.format_stored(times.parse(WEEK[0]) + timedelta(seconds=counted - 1))
+    chosen = matching(events, WEEK[0], through, {})
+    assert 0 < answer["counted"] == len(chosen) < len(matching(events, *WEEK, {}))
+    assert {value["value"]: value["count"] for value in answer["fields"]["source"]["values"]} == brute_top(chosen,
+                                                                                                          "source")
+    assert answer["coverage"].startswith(f"over the first {len(chosen):,} of about ")
+    assert "events of the window (the earliest" in answer["coverage"]
+
+
+def test_half_backfilled_top_values_count_every_event_by_the_old_plans(table_name) -> None:
+    events = stored(table_name, make_events(DAY, backfilled_every=2))
+    table, client = client_for(table_name, DAY)
+    reporting_index_count(table, events)
+    for plan in ({}, {"plan": "index"}):
+        answer = body(client.get("/api/breakdown", query_string={"from": AROUND[0], "to": AROUND[1],
+                                                                 "fields": "source", **plan}))
+        chosen = matching(events, *AROUND, {})
+        assert answer["plan"] != "index" and answer["complete"] and answer["counted"] == len(chosen)
+        assert {value["value"]: value["count"] for value in answer["fields"]["source"]["values"]} == brute_top(
+            chosen, "source")
