@@ -19,6 +19,7 @@ from dashboard.store import Filters, ReadBudget, Span, Table, index_counts
 from dashboard.store.conditions import match_all
 from dashboard.store.time_index import buckets, time_bucket
 from tests.conftest import admin, put_items, read_calls, settings_for, unique_table
+from tests.test_downloads import csv_rows, json_lines
 from tests.test_ranges import body
 
 DAY = TimeIndexConfig("time-index", "day", 4)
@@ -264,3 +265,37 @@ def test_half_backfilled_top_values_count_every_event_by_the_old_plans(table_nam
         assert answer["plan"] != "index" and answer["complete"] and answer["counted"] == len(chosen)
         assert {value["value"]: value["count"] for value in answer["fields"]["source"]["values"]} == brute_top(
             chosen, "source")
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def exported(client, export_format: str, **params: str) -> list[str]:
+    response = client.get("/export/events", query_string={"format": export_format, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    if export_format == "csv":
+        return [row[0] for row in csv_rows(text)]
+    return [line["event_id"] for line in json_lines(text)]
+
+
+@pytest.mark.parametrize("export_format", ["csv", "jsonl"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("asked", FILTERS, ids=["all", "filtered"])
+def test_a_file_through_the_index_is_the_listing_in_order(table_name, config, export_format, order, asked) -> None:
+    events = stored(table_name, make_events(config, count=330))
+    table, client = client_for(table_name, config)
+    reporting_index_count(table, events)
+    calls = read_calls(table)
+    ids = exported(client, export_format, **{"from": WEEK[0], "to": WEEK[1], "order": order}, **asked)
+    assert ids == ordered_ids(matching(events, *WEEK, asked), order == "desc")
+    assert calls.count("Scan") == 0  # read through the index: no Scan, not even the density sample
+
+
+def test_half_backfilled_a_file_holds_every_event_of_the_range(table_name) -> None:
+    events = stored(table_name, make_events(DAY, backfilled_every=3))
+    table, client = client_for(table_name, DAY)
+    reporting_index_count(table, events)
+    for plan in ({}, {"plan": "index"}):
+        ids = exported(client, "jsonl", **{"from": AROUND[0], "to": AROUND[1], "order": "desc"}, **plan)
+        assert ids == ordered_ids(matching(events, *AROUND, {}), True)
