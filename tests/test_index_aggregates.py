@@ -31,8 +31,11 @@ AROUND = ("2024-01-01T23:59:00Z", "2024-01-02T00:00:59Z")
 FILTERS: list[dict[str, str]] = [{}, {"source": "a", "q": "size>=1000"}]
 
 
-def make_events(config: TimeIndexConfig, backfilled_every: int = 1, count: int = 240) -> list[dict]:
-    """Events over a week, dense on each side of midnight and in one burst second; every `backfilled_every`th keyed."""
+def make_events(config: TimeIndexConfig, backfilled_every: int = 1, count: int = 240,
+                uniform: bool = False) -> list[dict]:
+    """Events over a week, dense on each side of midnight and in one burst second (`uniform`: one every 1,003 seconds
+    from the week's start, so that a shard stopped after a few holds the first hours); every `backfilled_every`th
+    keyed."""
     rng = random.Random(17)
     made = []
     for n in range(count):
@@ -40,6 +43,8 @@ def make_events(config: TimeIndexConfig, backfilled_every: int = 1, count: int =
         hour, minute, second = rng.choice([(23, 59, rng.randrange(40, 60)), (0, 0, rng.randrange(0, 20)),
                                            (12, 0, 0), (rng.randrange(24), rng.randrange(60), rng.randrange(60))])
         stamp = f"2024-01-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
+        if uniform:
+            stamp = times.format_stored(times.parse(WEEK[0]) + timedelta(seconds=1003 * n))
         event: dict[str, Any] = {
             "event_id": f"e-{n:04}", "timestamp": stamp, "source": rng.choice("abc"),
             "event_type": rng.choice(["put", "delete", "copy"]), "size": Decimal(rng.randrange(0, 4000)),
@@ -68,7 +73,8 @@ def settings_of(config: TimeIndexConfig | None) -> dict[str, object]:
 
 
 def client_for(name: str, config: TimeIndexConfig | None) -> tuple[Table, Any]:
-    settings = settings_for(name, None, False, READ_BUDGET_SECONDS=300, TIMESTAMPS_CANONICAL="yes",
+    settings = settings_for(name, None, False, READ_BUDGET_SECONDS=300, DASHBOARD_DEADLINE_SECONDS=120,
+                            TIMESTAMPS_CANONICAL="yes",
                             **settings_of(config))
     table = Table.open(settings)
     flask_app = create_app(settings, table=table)
@@ -171,37 +177,45 @@ def test_half_backfilled_a_timeline_counts_every_event_without_the_index_and_say
 @pytest.mark.parametrize("descending", [False, True], ids=["oldest-first", "newest-first"])
 def test_a_count_the_budget_stops_says_exactly_what_it_counted(table_name, descending, monkeypatch) -> None:
     """Every shard's part takes several answers (3 events an answer): the budget, spent after the first, stops each
-    part between two of them; the count is exactly the events before the earliest stop, in reading order."""
-    events = stored(table_name, make_events(DAY))
+    part between two of them; the count is exactly the events of the bars before the one holding the earliest stop,
+    in reading order, and says so."""
+    events = stored(table_name, make_events(DAY, count=600, uniform=True))
     table, _ = client_for(table_name, DAY)
     assert table.index_ranges is not None
     monkeypatch.setattr(index_counts, "PAGE_ITEMS", 3)
     span = Span(*WEEK, descending)
-    made = index_counts.count(table.index_ranges, span, None, ReadBudget(seconds=0, rcu=1_000_000))
+    made = index_counts.count(table.index_ranges, span, 3600, None, ReadBudget(seconds=0, rcu=1_000_000))
     assert not made.complete and made.stopped == "budget" and made.counted_through is not None
     low, high = (made.counted_through, span.end) if descending else (span.start, made.counted_through)
+    # The cut is on an hour (a bar), and every event before it in reading order was counted, none after.
+    assert (made.counted_through.endswith(":00:00Z") if descending else made.counted_through.endswith(":59:59Z"))
     assert made.total == len(matching(events, low, high, {})) > 0
-    assert made.per_second == dict(Counter(event["timestamp"] for event in matching(events, low, high, {})))
     assert made.seconds_counted == (times.parse(high) - times.parse(low)).total_seconds() + 1
-    # And on through the budget's end nothing is lost: a budget that allows it all counts the week.
-    whole = index_counts.count(table.index_ranges, span, Filters(source="b"), ReadBudget(seconds=300, rcu=1_000_000))
+    for first, counted in made.per_second.items():
+        hour_end = times.format_stored(times.parse(first[:13] + ":00:00Z") + timedelta(seconds=3599))
+        assert counted == len(matching(events, first, hour_end, {})) > 0
+    # And with a budget that allows it all, the whole week.
+    whole = index_counts.count(table.index_ranges, span, 60, Filters(source="b"), ReadBudget(300, 1_000_000))
     assert whole.complete and whole.total == len(matching(events, *WEEK, {"source": "b"}))
 
 
-def test_bars_before_the_point_counted_through_are_complete_the_rest_at_least(table_name, monkeypatch) -> None:
-    events = stored(table_name, make_events(DAY))
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_bars_before_the_point_counted_through_are_complete_the_rest_at_least(table_name, order, monkeypatch) -> None:
+    events = stored(table_name, make_events(DAY, count=600, uniform=True))
     table, client = client_for(table_name, DAY)
     reporting_index_count(table, events)
     monkeypatch.setattr(index_counts, "PAGE_ITEMS", 3)
     flask_settings = settings_for(table_name, None, False, READ_BUDGET_RCU=0.5, **settings_of(DAY))
     flask_app = create_app(flask_settings, table=table)
-    answer = body(flask_app.test_client().get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1]}))
+    answer = body(flask_app.test_client().get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1],
+                                                                             "order": order}))
     assert answer["plan"] == "index" and not answer["complete"] and answer["stopped"] == "budget"
     through = answer["counted_through"]
-    assert answer["total"] == len(matching(events, WEEK[0], through, {}))
-    assert answer["seconds_counted"] == (times.parse(through) - times.parse(WEEK[0])).total_seconds() + 1
+    low, high = (through, WEEK[1]) if order == "desc" else (WEEK[0], through)
+    assert answer["total"] == len(matching(events, low, high, {})) > 0
+    assert answer["seconds_counted"] == (times.parse(high) - times.parse(low)).total_seconds() + 1
     for bar in answer["bars"]:
-        assert bar["complete"] == (bar["to"] <= through)
+        assert bar["complete"] == (bar["from"] >= through if order == "desc" else bar["to"] <= through)
         if bar["complete"]:
             assert bar["count"] == len(matching(events, bar["from"], bar["to"], {}))
         assert bar["count"] <= len(matching(events, bar["from"], bar["to"], {}))
@@ -235,7 +249,7 @@ def test_top_values_through_the_index_are_brute_force(table_name, config, window
 
 
 def test_top_values_the_budget_stops_are_of_the_first_seconds_and_say_so(table_name, monkeypatch) -> None:
-    events = stored(table_name, make_events(DAY))
+    events = stored(table_name, make_events(DAY, count=600, uniform=True))
     table, _ = client_for(table_name, DAY)
     reporting_index_count(table, events)
     monkeypatch.setattr(index_counts, "PAGE_ITEMS", 3)

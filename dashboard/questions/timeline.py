@@ -132,16 +132,16 @@ def count(table: Table, query: ListingQuery, budget: ReadBudget) -> Timeline:
     index, refusal, not_used = indexreads.for_whole_range(table, query.range.plan, allowed)
     if refusal is not None:
         raise BadParameter(refusal)
+    bucket = bucket_for(query.range.start, query.range.end)
     if index is not None and index.reader is not None:
         choice = indexreads.whole_range_choice(index, span)
-        counts = index_counts.count(index.reader, span, query.filters, budget)
+        counts = index_counts.count(index.reader, span, bucket.seconds, query.filters, budget)
     elif choice.plan == plans.FANOUT:
         counts = table.counts.by_seconds(span, query.filters, budget)
     else:
         counts = table.counts.by_scan(span, query.filters, budget, allowed)
     if not_used is not None:
         choice = replace(choice, reason=f"{choice.reason}; {not_used}")
-    bucket = bucket_for(query.range.start, query.range.end)
     made = bars(query.range.start, query.range.end, bucket, counts, span.descending)
     return Timeline(query, counts, bucket, made, choice, query.range.seconds, table.status.approximate_size()[0],
                     not_used)

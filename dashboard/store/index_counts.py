@@ -13,9 +13,11 @@ range's seconds before the cut were all counted, those after it not at all.
 """
 from __future__ import annotations
 
+import operator
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -35,22 +37,26 @@ from .windows import Values, WindowItems, projected, within_deadline
 
 # Items a Query evaluates at most: None leaves it to DynamoDB's megabyte (the fewest calls); tests set a few.
 PAGE_ITEMS: int | None = None
+# Top values read this many events a call: a megabyte of them, parsed with all their attributes, 8 Queries at once,
+# would hold tens of MB at a time in a worker; the units are the same, the calls about three times as many.
+VALUES_PAGE_ITEMS = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class _Part:
-    """What one bucket's shard read: per second, a count or the events' values; where it stopped and why."""
+    """What one bucket's shard read, folded per bar; where it stopped and why."""
 
-    found: dict[str, Any]
+    bars: dict[int, Any]
     stop: str | None  # every event before this timestamp (in reading order) was read; None: the whole part was
     why: str | None  # BUDGET or DEADLINE
 
 
 @dataclass(frozen=True)
 class Walked:
-    """A range read through the index from its first second in reading order."""
+    """A range read through the index from its first second in reading order, folded per bar."""
 
-    per_second: dict[str, Any]  # only seconds that hold events: a count, or the events' values
+    bars: dict[int, Any]  # bar number (epoch seconds // bar_seconds) -> what its events folded to (bars with events)
     seconds_counted: int  # seconds of the range read, from its first in reading order
     complete: bool
     stopped: str | None
@@ -58,34 +64,57 @@ class Walked:
     meter: Meter
 
 
-def count(reader: IndexRangeReader, span: Span, filters: Filters | None = None,
+@dataclass(frozen=True)
+class Folding:
+    """How a bar's events are kept: `fold` turns one answer's events of a bar into a value, `merge` adds two values.
+    Only these per bar are held, never the events: memory stays bounded by the bars, whatever the range holds."""
+
+    bar_seconds: int  # the bars' length, on the UTC clock from 1970 (the timeline's bucket)
+    fold: Callable[[list[Values]], Any]
+    merge: Callable[[Any, Any], Any]
+    names: tuple[str, ...] | None = None  # the attributes read (None: only the timestamp)
+
+
+def count(reader: IndexRangeReader, span: Span, bar_seconds: int, filters: Filters | None = None,
           budget: ReadBudget | None = None) -> Counts:
-    """The events of each second of the range (only seconds holding some are named), through the index."""
-    walked = walk(reader, span, filters, budget, None)
+    """The events of each bar of the range through the index, each bar's count on its first second in the range."""
+    walked = walk(reader, span, filters, budget, Folding(bar_seconds, len, operator.add))
     meter = walked.meter
-    return Counts(per_second=walked.per_second, seconds_counted=walked.seconds_counted, complete=walked.complete,
-                  calls=meter.calls, consumed_rcu=meter.rcu, items_read=meter.items_read, from_cache=0,
-                  plan=INDEX_PLAN, stopped=walked.stopped, counted_through=walked.counted_through)
+    return Counts(per_second=bar_seconds_of(walked.bars, span, bar_seconds), seconds_counted=walked.seconds_counted,
+                  complete=walked.complete, calls=meter.calls, consumed_rcu=meter.rcu, items_read=meter.items_read,
+                  from_cache=0, plan=INDEX_PLAN, stopped=walked.stopped, counted_through=walked.counted_through)
 
 
-def window(reader: IndexRangeReader, span: Span, names: tuple[str, ...], filters: Filters | None = None,
-           budget: ReadBudget | None = None) -> WindowItems:
-    """A breakdown's events of the range through the index: only `names` (and the key and timestamp) of each."""
-    walked = walk(reader, span, filters, within_deadline(budget), names)
+def window(reader: IndexRangeReader, span: Span, folding: Folding, filters: Filters | None = None,
+           budget: ReadBudget | None = None) -> tuple[WindowItems, dict[str, Any]]:
+    """A breakdown's window through the index, folded per bar (its tallies, by questions/indextallies.py): what was read
+    (no events kept) and each bar's fold on its first second in the range."""
+    walked = walk(reader, span, filters, within_deadline(budget), folding)
     meter = walked.meter
-    return WindowItems(walked.per_second, [], walked.complete, walked.seconds_counted, meter.calls, meter.rcu,
-                       meter.items_read, INDEX_PLAN)
+    return (WindowItems({}, [], walked.complete, walked.seconds_counted, meter.calls, meter.rcu, meter.items_read,
+                        INDEX_PLAN), bar_seconds_of(walked.bars, span, folding.bar_seconds))
+
+
+def bar_seconds_of(bars: dict[int, Any], span: Span, bar_seconds: int) -> dict[str, Any]:
+    """Each bar's value on its first second within the range, in time order."""
+    first = _epoch(span.start)
+    return {times.format_stored(_EPOCH + timedelta(seconds=max(first, bar * bar_seconds))): bars[bar]
+            for bar in sorted(bars)}
 
 
 def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: ReadBudget | None,
-         names: tuple[str, ...] | None) -> Walked:
+         folding: Folding) -> Walked:
     """Buckets in reading order, in waves of 1, 2, 4 ... (at most COUNT_WAVE Queries at once, and no more buckets
     than the budget's units left are expected to pay for), every shard of a wave's buckets at once, each read whole
-    unless the budget or the deadline stops it between two of its calls."""
+    unless the budget or the deadline stops it between two of its calls.
+
+    Stopped, the cut is the bar holding the earliest stop among the shards: every bar before it in reading order
+    was read whole by every shard, and it and every bar after it are left out (a bar is never counted in part).
+    """
     meter = Meter(budget)
     shards = reader.config.shards
     remaining = reader.bucket_parts(span)
-    found: dict[str, Any] = {}
+    found: dict[int, Any] = {}
     through: str | None = None
     wave_size, read_buckets, wave_took = 1, 0, None
     while remaining:
@@ -101,7 +130,7 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
                  for low, high in [(last, first) if span.descending else (first, last)]]
         started = time.monotonic()
         try:
-            answers = deadline.on_pool(reader.pool, partial(_part, reader, span, filters, names, meter),
+            answers = deadline.on_pool(reader.pool, partial(_part, reader, span, filters, folding, meter),
                                        parts, "the range's index Queries")
         except StoreError:
             # The deadline ran out in this wave: the waves before it were read, and the answer says so.
@@ -110,79 +139,77 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
             return _walked(found, span, through, DEADLINE, meter)
         wave_took = time.monotonic() - started
         stops = [answer for answer in answers if answer.stop is not None]
-        cut = None
+        cut: int | None = None
         if stops:
             first_stop = (max if span.descending else min)(stops, key=lambda answer: str(answer.stop))
-            cut, why = first_stop.stop, first_stop.why
+            cut, why = _epoch(str(first_stop.stop)) // folding.bar_seconds, first_stop.why
         for answer in answers:
-            for second, value in answer.found.items():
-                if cut is None or (second > cut if span.descending else second < cut):
-                    _add(found, second, value)
+            for bar, value in answer.bars.items():
+                if cut is None or (bar > cut if span.descending else bar < cut):
+                    found[bar] = folding.merge(found[bar], value) if bar in found else value
         if cut is not None:
-            before = times.parse(cut) + timedelta(seconds=1 if span.descending else -1)
-            ahead = times.format_stored(before)
-            started_at = span.end if span.descending else span.start
-            reached = ahead <= started_at if span.descending else ahead >= started_at
-            return _walked(found, span, ahead if reached else None, why or BUDGET, meter)
+            edge = (cut + 1) * folding.bar_seconds if span.descending else cut * folding.bar_seconds - 1
+            inside = edge <= _epoch(span.end) if span.descending else edge >= _epoch(span.start)
+            ahead = times.format_stored(_EPOCH + timedelta(seconds=edge)) if inside else None
+            return _walked(found, span, ahead, why or BUDGET, meter)
         through = wave[-1][2]
         read_buckets += len(wave)
         wave_size *= 2
     return _walked(found, span, None, None, meter)
 
 
-def _part(reader: IndexRangeReader, span: Span, filters: Filters | None, names: tuple[str, ...] | None,
-          meter: Meter, part: tuple[str, str, str]) -> _Part:
+def _part(reader: IndexRangeReader, span: Span, filters: Filters | None, folding: Folding, meter: Meter,
+          part: tuple[str, str, str]) -> _Part:
     """One bucket's shard, its part of the range read page after page, in reading order (only the timestamp, or
-    `names`), until it ends or the budget or the deadline leaves no room for its next page."""
+    `names`), each answer's events folded per bar as it comes, until it ends or the budget or the deadline leaves no
+    room for its next page."""
     partition, low, high = part
     key = Key(TIME_BUCKET_ATTRIBUTE).eq(partition) & Key(TIMESTAMP_ATTRIBUTE).between(low, high)
     asked = read_request(reader.table_name, key, filter_condition(filters))
     asked.update(IndexName=reader.config.name, ScanIndexForward=not span.descending)
+    names = folding.names
+    if names is not None:
+        asked = {**projected(asked, names), "Limit": VALUES_PAGE_ITEMS}
+    else:
+        names_of = {**asked.get("ExpressionAttributeNames", {}), "#counted": TIMESTAMP_ATTRIBUTE}
+        asked = {**asked, "ProjectionExpression": "#counted", "ExpressionAttributeNames": names_of}
     if PAGE_ITEMS is not None:
         asked["Limit"] = PAGE_ITEMS
-    values = names is not None
-    asked = projected(asked, names) if names is not None else {
-        **asked, "ProjectionExpression": "#counted",
-        "ExpressionAttributeNames": {**asked.get("ExpressionAttributeNames", {}), "#counted": TIMESTAMP_ATTRIBUTE}}
-    found: dict[str, Any] = {}
+    bars: dict[int, Any] = {}
     start: dict[str, Any] | None = None
     took = 0.0
     while True:
         if start is not None:
             why = BUDGET if meter.spent() else DEADLINE if not _room(took) else None
             if why is not None:
-                # Its events at that timestamp may go on in the next answer: the cut leaves that second out.
-                return _Part(found, str(start[TIMESTAMP_ATTRIBUTE]["S"]), why)
+                # Its events at that timestamp may go on in the next answer: the cut leaves that bar out.
+                return _Part(bars, str(start[TIMESTAMP_ATTRIBUTE]["S"]), why)
         began = time.monotonic()
         response = meter.record(call(reader.dynamodb.query, reader.table_name, **asked,
                                      **({"ExclusiveStartKey": start} if start else {})))
         took = time.monotonic() - began
+        grouped: dict[int, list[Values]] = {}
         for item in response.get("Items", []):
-            second = str(item.get(TIMESTAMP_ATTRIBUTE, {}).get("S"))
-            if values:
-                found.setdefault(second, []).append(to_plain(item))
-            else:
-                found[second] = found.get(second, 0) + 1
+            bar = _epoch(str(item.get(TIMESTAMP_ATTRIBUTE, {}).get("S"))) // folding.bar_seconds
+            grouped.setdefault(bar, []).append(to_plain(item) if names is not None else item)
+        for bar, events in grouped.items():
+            value = folding.fold(events)
+            bars[bar] = folding.merge(bars[bar], value) if bar in bars else value
         start = response.get("LastEvaluatedKey")
         if not start:
-            return _Part(found, None, None)
-
-
-def _add(found: dict[str, Any], second: str, value: Any) -> None:
-    if isinstance(value, list):
-        events: list[Values] = found.setdefault(second, [])
-        events.extend(value)
-    else:
-        found[second] = found.get(second, 0) + value
-
-
-def _walked(found: dict[str, Any], span: Span, through: str | None, why: str | None, meter: Meter) -> Walked:
+            return _Part(bars, None, None)
+def _walked(found: dict[int, Any], span: Span, through: str | None, why: str | None, meter: Meter) -> Walked:
     """What was read: complete without a reason to stop, else every second from the first through `through`."""
     first = span.end if span.descending else span.start
     if why is None:
         return Walked(found, _seconds(span.start, span.end), True, None, None, meter)
     counted = 0 if through is None else _seconds(*sorted((first, through)))
     return Walked(found, counted, False, why, through, meter)
+
+
+def _epoch(stored: str) -> int:
+    """Seconds since 1970 of a canonical stored timestamp (`2024-01-01T00:00:00Z`), as the index sorts them."""
+    return int(datetime.fromisoformat(stored).timestamp())
 
 
 def _seconds(start: str, end: str) -> int:
