@@ -313,3 +313,31 @@ def test_half_backfilled_a_file_holds_every_event_of_the_range(table_name) -> No
     for plan in ({}, {"plan": "index"}):
         ids = exported(client, "jsonl", **{"from": AROUND[0], "to": AROUND[1], "order": "desc"}, **plan)
         assert ids == ordered_ids(matching(events, *AROUND, {}), True)
+
+
+# ---------------------------------------------------------------------------- the deadline
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_a_count_on_a_slow_backend_stops_before_the_deadline_and_says_through_which_second(table_name, order,
+                                                                                            monkeypatch) -> None:
+    """Hourly buckets of 3 shards, each Query held 50 ms: a week's 504 Queries cannot end within a 1.5 s deadline, so
+    the count stops between two waves and says exactly what it counted (a 200, never a 503)."""
+    from tests.test_count_deadline import SlowCalls
+
+    events = stored(table_name, make_events(HOUR))
+    settings = settings_for(table_name, None, False, READ_BUDGET_SECONDS=300, READ_BUDGET_RCU=1_000_000,
+                            DASHBOARD_DEADLINE_SECONDS=1.5, TIMESTAMPS_CANONICAL="yes", **settings_of(HOUR))
+    table = Table.open(settings)
+    assert table.index_ranges is not None
+    slow = SlowCalls(table.index_ranges.dynamodb, lambda n: 0.05)
+    monkeypatch.setattr(table.index_ranges, "_dynamodb", slow)
+    client = create_app(settings, table=table).test_client()
+    answer = body(client.get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1], "order": order}))
+    assert answer["plan"] == "index" and not answer["complete"] and answer["stopped"] == "deadline"
+    through = answer["counted_through"]
+    low, high = (through, WEEK[1]) if order == "desc" else (WEEK[0], through)
+    assert 0 < answer["total"] == len(matching(events, low, high, {})) < len(matching(events, *WEEK, {}))
+    assert 0 < answer["seconds_counted"] == (times.parse(high) - times.parse(low)).total_seconds() + 1 < 7 * 86_400
+    assert 0 < answer["calls"] <= slow.calls < 504
+
