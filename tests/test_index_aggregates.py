@@ -341,3 +341,46 @@ def test_a_count_on_a_slow_backend_stops_before_the_deadline_and_says_through_wh
     assert 0 < answer["seconds_counted"] == (times.parse(high) - times.parse(low)).total_seconds() + 1 < 7 * 86_400
     assert 0 < answer["calls"] <= slow.calls < 504
 
+
+# ---------------------------------------------------------------------------- settled buckets kept
+
+
+def test_a_settled_buckets_count_is_kept_so_a_count_looked_at_again_reads_only_what_it_lacks(table_name) -> None:
+    """Each bucket read whole is kept (its last second settled, as these of 2024 are): the same week again costs no
+    call; a count the budget stopped goes on from the buckets it kept, further each time, and is exact each time."""
+    events = stored(table_name, make_events(DAY))
+    settings = settings_for(table_name, None, False, READ_BUDGET_RCU=0.5, TIMESTAMPS_CANONICAL="yes",
+                            DASHBOARD_DEADLINE_SECONDS=120, **settings_of(DAY))
+    table = Table.open(settings)
+    reporting_index_count(table, events)
+    client = create_app(settings, table=table).test_client()
+    calls = read_calls(table)
+    reached = []
+    for _ in range(4):  # waves of 1, 2, 2 ... day buckets (8 Queries at most): the budget ends each after one read
+        answer = body(client.get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1]}))
+        through = answer["counted_through"] or WEEK[1]
+        assert answer["plan"] == "index" and answer["total"] == len(matching(events, WEEK[0], through, {}))
+        reached.append((through, answer["complete"], answer["from_cache"], answer["calls"]))
+    assert reached == [("2024-01-01T23:59:59Z", False, 0, 4), ("2024-01-03T23:59:59Z", False, 86_400, 8),
+                       ("2024-01-05T23:59:59Z", False, 3 * 86_400, 8), (WEEK[1], True, 5 * 86_400, 8)]
+    del calls[:]
+    again = body(client.get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1]}))
+    assert again["complete"] and again["calls"] == 0 and calls.count("Query") == 0
+    assert again["from_cache"] == 7 * 86_400 and again["total"] == len(matching(events, *WEEK, {}))
+    # Other filters, or another bar length (another range), are kept apart.
+    other = body(client.get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1], "source": "a"}))
+    assert other["calls"] == 4 and other["total"] == len(matching(events, "2024-01-01T00:00:00Z",
+                                                                  other["counted_through"], {"source": "a"}))
+
+
+@pytest.mark.parametrize("off", [{"COUNTS_CACHE_SIZE": 0}, {"COUNTS_CACHE_SECONDS": 0}])
+def test_the_counts_cache_turned_off_keeps_no_bucket(table_name, off) -> None:
+    events = stored(table_name, make_events(DAY))
+    settings = settings_for(table_name, None, False, TIMESTAMPS_CANONICAL="yes", DASHBOARD_DEADLINE_SECONDS=120,
+                            READ_BUDGET_SECONDS=300, **off, **settings_of(DAY))
+    table = Table.open(settings)
+    reporting_index_count(table, events)
+    client = create_app(settings, table=table).test_client()
+    for _ in range(2):
+        answer = body(client.get("/api/timeline", query_string={"from": WEEK[0], "to": WEEK[1]}))
+        assert answer["complete"] and answer["from_cache"] == 0 and answer["calls"] == 7 * DAY.shards

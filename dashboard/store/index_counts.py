@@ -26,6 +26,7 @@ from boto3.dynamodb.conditions import Key
 from dashboard.formats import times
 
 from . import deadline
+from .countcache import CacheKey
 from .counts import BUDGET, COUNT_WAVE, DEADLINE, Counts, _room
 from .errors import StoreError, call
 from .events import read_request
@@ -62,6 +63,7 @@ class Walked:
     stopped: str | None
     counted_through: str | None  # when not complete: the last second read (every one before it in reading order was)
     meter: Meter
+    from_cache: int = 0  # seconds of settled buckets whose counts came from the cache, without a call
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def count(reader: IndexRangeReader, span: Span, bar_seconds: int, filters: Filte
     meter = walked.meter
     return Counts(per_second=bar_seconds_of(walked.bars, span, bar_seconds), seconds_counted=walked.seconds_counted,
                   complete=walked.complete, calls=meter.calls, consumed_rcu=meter.rcu, items_read=meter.items_read,
-                  from_cache=0, plan=INDEX_PLAN, stopped=walked.stopped, counted_through=walked.counted_through)
+                  from_cache=walked.from_cache, plan=INDEX_PLAN, stopped=walked.stopped,
+                  counted_through=walked.counted_through)
 
 
 def window(reader: IndexRangeReader, span: Span, folding: Folding, filters: Filters | None = None,
@@ -116,34 +119,37 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
     remaining = reader.bucket_parts(span)
     found: dict[int, Any] = {}
     through: str | None = None
-    wave_size, read_buckets, wave_took = 1, 0, None
+    wave_size, read_buckets, wave_took, cached_seconds = 1, 0, None, 0
     while remaining:
         # The first wave is always read (as a count by seconds reads its first), the next only with room for it.
         why = None if wave_took is None else BUDGET if meter.spent() else DEADLINE if not _room(wave_took) else None
         if why is not None:
-            return _walked(found, span, through, why, meter)
+            return _walked(found, span, through, why, meter, cached_seconds)
         size = min(wave_size, max(1, COUNT_WAVE // shards), len(remaining))
         if budget is not None and meter.rcu and read_buckets:  # no more buckets than the units left may pay for
             size = min(size, max(1, int((budget.rcu - meter.rcu) * read_buckets / meter.rcu)))
         wave, remaining = remaining[:size], remaining[size:]
-        parts = [(f"{bucket}#{number}", low, high) for bucket, first, last in wave for number in range(shards)
-                 for low, high in [(last, first) if span.descending else (first, last)]]
+        ranges = [(bucket, *sorted((first, last))) for bucket, first, last in wave]
+        keys = [_cache_key(reader, filters, folding, *bucket) for bucket in ranges]
+        kept = [reader.cache.get(key) if key is not None else None for key in keys]
+        asked = [bucket for bucket, value in zip(ranges, kept, strict=True) if value is None]
+        parts = [(f"{bucket}#{number}", low, high) for bucket, low, high in asked for number in range(shards)]
         started = time.monotonic()
         try:
             answers = deadline.on_pool(reader.pool, partial(_part, reader, span, filters, folding, meter),
-                                       parts, "the range's index Queries")
+                                       parts, "the range's index Queries") if parts else []
         except StoreError:
             # The deadline ran out in this wave: the waves before it were read, and the answer says so.
             if not meter.calls or not deadline.expired():
                 raise
-            return _walked(found, span, through, DEADLINE, meter)
+            return _walked(found, span, through, DEADLINE, meter, cached_seconds)
         wave_took = time.monotonic() - started
         stops = [answer for answer in answers if answer.stop is not None]
         cut: int | None = None
         if stops:
             first_stop = (max if span.descending else min)(stops, key=lambda answer: str(answer.stop))
             cut, why = _epoch(str(first_stop.stop)) // folding.bar_seconds, first_stop.why
-        for answer in answers:
+        for answer in [*answers, *(_Part(value, None, None) for value in kept if value is not None)]:
             for bar, value in answer.bars.items():
                 if cut is None or (bar > cut if span.descending else bar < cut):
                     found[bar] = folding.merge(found[bar], value) if bar in found else value
@@ -151,11 +157,37 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
             edge = (cut + 1) * folding.bar_seconds if span.descending else cut * folding.bar_seconds - 1
             inside = edge <= _epoch(span.end) if span.descending else edge >= _epoch(span.start)
             ahead = times.format_stored(_EPOCH + timedelta(seconds=edge)) if inside else None
-            return _walked(found, span, ahead, why or BUDGET, meter)
+            return _walked(found, span, ahead, why or BUDGET, meter, cached_seconds)
+        _keep(reader, folding, [key for key, value in zip(keys, kept, strict=True) if value is None], answers, shards)
+        cached_seconds += sum(_seconds(low, high) for (_, low, high), value in zip(ranges, kept, strict=True)
+                              if value is not None)
         through = wave[-1][2]
-        read_buckets += len(wave)
+        read_buckets += len(asked)
         wave_size *= 2
-    return _walked(found, span, None, None, meter)
+    return _walked(found, span, None, None, meter, cached_seconds)
+
+
+def _cache_key(reader: IndexRangeReader, filters: Filters | None, folding: Folding, bucket: str, low: str,
+               high: str) -> CacheKey | None:
+    """A bucket's part of a count, kept once settled (its last second older than COUNTS_SETTLED_SECONDS) for
+    COUNTS_CACHE_SECONDS, as counts by seconds are; top values are not kept (a tally a bar is larger)."""
+    if folding.names is not None:
+        return None
+    scope = f"{reader.table_name}|{reader.config.name}|{folding.bar_seconds}|{bucket}|{low}"
+    return scope, filters or Filters(), high
+
+
+def _keep(reader: IndexRangeReader, folding: Folding, keys: list[CacheKey | None], answers: list[_Part],
+          shards: int) -> None:
+    """Each bucket read whole (every shard to its end): its shards' bars merged, kept under its key."""
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        merged: dict[int, Any] = {}
+        for answer in answers[index * shards:(index + 1) * shards]:
+            for bar, value in answer.bars.items():
+                merged[bar] = folding.merge(merged[bar], value) if bar in merged else value
+        reader.cache.put(key, merged)
 
 
 def _part(reader: IndexRangeReader, span: Span, filters: Filters | None, folding: Folding, meter: Meter,
@@ -198,13 +230,14 @@ def _part(reader: IndexRangeReader, span: Span, filters: Filters | None, folding
         start = response.get("LastEvaluatedKey")
         if not start:
             return _Part(bars, None, None)
-def _walked(found: dict[int, Any], span: Span, through: str | None, why: str | None, meter: Meter) -> Walked:
+def _walked(found: dict[int, Any], span: Span, through: str | None, why: str | None, meter: Meter,
+            cached_seconds: int) -> Walked:
     """What was read: complete without a reason to stop, else every second from the first through `through`."""
     first = span.end if span.descending else span.start
     if why is None:
-        return Walked(found, _seconds(span.start, span.end), True, None, None, meter)
+        return Walked(found, _seconds(span.start, span.end), True, None, None, meter, cached_seconds)
     counted = 0 if through is None else _seconds(*sorted((first, through)))
-    return Walked(found, counted, False, why, through, meter)
+    return Walked(found, counted, False, why, through, meter, cached_seconds)
 
 
 def _epoch(stored: str) -> int:
