@@ -219,6 +219,10 @@ def test_bars_before_the_point_counted_through_are_complete_the_rest_at_least(ta
         if bar["complete"]:
             assert bar["count"] == len(matching(events, bar["from"], bar["to"], {}))
         assert bar["count"] <= len(matching(events, bar["from"], bar["to"], {}))
+    page = flask_app.test_client().get("/timeline", query_string={"from": WEEK[0], "to": WEEK[1], "order": order})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-count-plan="index"' in text and 'data-stopped="budget"' in text
+    assert f'<time datetime="{through}" data-counted-through>' in text
 
 
 # ---------------------------------------------------------------------------- top values
@@ -229,13 +233,14 @@ def brute_top(events: list[dict], name: str) -> dict[Any, int]:
 
 
 @pytest.mark.parametrize("window", [MIDNIGHT, WEEK], ids=["midnight", "week"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize("asked", FILTERS, ids=["all", "filtered"])
-def test_top_values_through_the_index_are_brute_force(table_name, config, window, asked) -> None:
+def test_top_values_through_the_index_are_brute_force(table_name, config, window, order, asked) -> None:
     events = stored(table_name, make_events(config))
     table, client = client_for(table_name, config)
     reporting_index_count(table, events)
     start, end = window
-    answer = body(client.get("/api/breakdown", query_string={"from": start, "to": end, "order": "desc",
+    answer = body(client.get("/api/breakdown", query_string={"from": start, "to": end, "order": order,
                                                              "fields": "source,event_type", **asked}))
     chosen = matching(events, start, end, asked)
     assert answer["plan"] == "index" and answer["complete"] and answer["counted"] == len(chosen) > 0
@@ -266,6 +271,8 @@ def test_top_values_the_budget_stops_are_of_the_first_seconds_and_say_so(table_n
                                                                                                           "source")
     assert answer["coverage"].startswith(f"over the first {len(chosen):,} of about ")
     assert "events of the window (the earliest" in answer["coverage"]
+    page = flask_app.test_client().get("/breakdown", query_string={"from": WEEK[0], "to": WEEK[1], "fields": "source"})
+    assert page.status_code == 200 and f"ver the first {len(chosen):,} of about " in page.get_data(as_text=True)
 
 
 def test_half_backfilled_top_values_count_every_event_by_the_old_plans(table_name) -> None:
