@@ -26,10 +26,10 @@ from boto3.dynamodb.conditions import Key
 from dashboard.formats import times
 
 from . import deadline
-from .countcache import CacheKey
 from .counts import BUDGET, COUNT_WAVE, DEADLINE, Counts, _room
 from .errors import StoreError, call
 from .events import read_request
+from .index_kept import Kept
 from .index_ranges import INDEX_PLAN, IndexRangeReader
 from .reading import Meter, filter_condition
 from .records import TIMESTAMP_ATTRIBUTE, Filters, ReadBudget, Span, to_plain
@@ -115,6 +115,7 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
     was read whole by every shard, and it and every bar after it are left out (a bar is never counted in part).
     """
     meter = Meter(budget)
+    kept = Kept(reader, filters, folding.bar_seconds, folding.merge, span.descending, keeps=folding.names is None)
     shards = reader.config.shards
     remaining = reader.bucket_parts(span)
     found: dict[int, Any] = {}
@@ -130,10 +131,9 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
             size = min(size, max(1, int((budget.rcu - meter.rcu) * read_buckets / meter.rcu)))
         wave, remaining = remaining[:size], remaining[size:]
         ranges = [(bucket, *sorted((first, last))) for bucket, first, last in wave]
-        keys = [_cache_key(reader, filters, folding, *bucket) for bucket in ranges]
-        kept = [reader.cache.get(key) if key is not None else None for key in keys]
-        asked = [bucket for bucket, value in zip(ranges, kept, strict=True) if value is None]
-        parts = [(f"{bucket}#{number}", low, high) for bucket, low, high in asked for number in range(shards)]
+        wholes = [kept.whole(*part) for part in ranges]
+        asked = [_asked(kept, span, *part) for part, whole in zip(ranges, wholes, strict=True) if whole is None]
+        parts = [(f"{bucket}#{number}", low, high) for bucket, _, _, low, high, _ in asked for number in range(shards)]
         started = time.monotonic()
         try:
             answers = deadline.on_pool(reader.pool, partial(_part, reader, span, filters, folding, meter),
@@ -149,45 +149,41 @@ def walk(reader: IndexRangeReader, span: Span, filters: Filters | None, budget: 
         if stops:
             first_stop = (max if span.descending else min)(stops, key=lambda answer: str(answer.stop))
             cut, why = _epoch(str(first_stop.stop)) // folding.bar_seconds, first_stop.why
-        for answer in [*answers, *(_Part(value, None, None) for value in kept if value is not None)]:
-            for bar, value in answer.bars.items():
+        earlier = [*(whole for whole in wholes if whole is not None), *(prefix for *_, prefix in asked)]
+        for bars in [*(answer.bars for answer in answers), *earlier]:
+            for bar, value in bars.items():
                 if cut is None or (bar > cut if span.descending else bar < cut):
                     found[bar] = folding.merge(found[bar], value) if bar in found else value
+        cached_seconds += sum(_seconds(low, high) for (_, low, high), whole in zip(ranges, wholes, strict=True)
+                              if whole is not None)
+        cached_seconds += sum(_seconds(low, high) - _seconds(read_low, read_high)
+                              for _, low, high, read_low, read_high, _ in asked)
+        for number, (bucket, low, high, _, _, prefix) in enumerate(asked):
+            of_bucket = answers[number * shards:(number + 1) * shards]
+            kept.keep(bucket, low, high, [prefix, *(answer.bars for answer in of_bucket)],
+                      all(answer.stop is None for answer in of_bucket), cut)
         if cut is not None:
             edge = (cut + 1) * folding.bar_seconds if span.descending else cut * folding.bar_seconds - 1
             inside = edge <= _epoch(span.end) if span.descending else edge >= _epoch(span.start)
             ahead = times.format_stored(_EPOCH + timedelta(seconds=edge)) if inside else None
             return _walked(found, span, ahead, why or BUDGET, meter, cached_seconds)
-        _keep(reader, folding, [key for key, value in zip(keys, kept, strict=True) if value is None], answers, shards)
-        cached_seconds += sum(_seconds(low, high) for (_, low, high), value in zip(ranges, kept, strict=True)
-                              if value is not None)
         through = wave[-1][2]
         read_buckets += len(asked)
         wave_size *= 2
     return _walked(found, span, None, None, meter, cached_seconds)
 
 
-def _cache_key(reader: IndexRangeReader, filters: Filters | None, folding: Folding, bucket: str, low: str,
-               high: str) -> CacheKey | None:
-    """A bucket's part of a count, kept once settled (its last second older than COUNTS_SETTLED_SECONDS) for
-    COUNTS_CACHE_SECONDS, as counts by seconds are; top values are not kept (a tally a bar is larger)."""
-    if folding.names is not None:
-        return None
-    scope = f"{reader.table_name}|{reader.config.name}|{folding.bar_seconds}|{bucket}|{low}"
-    return scope, filters or Filters(), high
-
-
-def _keep(reader: IndexRangeReader, folding: Folding, keys: list[CacheKey | None], answers: list[_Part],
-          shards: int) -> None:
-    """Each bucket read whole (every shard to its end): its shards' bars merged, kept under its key."""
-    for index, key in enumerate(keys):
-        if key is None:
-            continue
-        merged: dict[int, Any] = {}
-        for answer in answers[index * shards:(index + 1) * shards]:
-            for bar, value in answer.bars.items():
-                merged[bar] = folding.merge(merged[bar], value) if bar in merged else value
-        reader.cache.put(key, merged)
+def _asked(kept: Kept, span: Span, bucket: str, low: str,
+           high: str) -> tuple[str, str, str, str, str, dict[int, Any]]:
+    """(bucket, its part, the part still to read, the bars kept of the rest): a part read in part before is read on
+    from the bars it kept."""
+    first = kept.first(bucket, low, high)
+    if first is None:
+        return bucket, low, high, low, high, {}
+    edge, bars = first
+    step = timedelta(seconds=-1 if span.descending else 1)
+    going_on = times.format_stored(times.parse(edge) + step)
+    return (bucket, low, high, low, going_on, bars) if span.descending else (bucket, low, high, going_on, high, bars)
 
 
 def _part(reader: IndexRangeReader, span: Span, filters: Filters | None, folding: Folding, meter: Meter,
@@ -208,14 +204,18 @@ def _part(reader: IndexRangeReader, span: Span, filters: Filters | None, folding
     if PAGE_ITEMS is not None:
         asked["Limit"] = PAGE_ITEMS
     bars: dict[int, Any] = {}
+    first_bar = _epoch(high if span.descending else low) // folding.bar_seconds
     start: dict[str, Any] | None = None
     took = 0.0
     while True:
         if start is not None:
-            why = BUDGET if meter.spent() else DEADLINE if not _room(took) else None
+            stop = str(start[TIMESTAMP_ATTRIBUTE]["S"])
+            why = DEADLINE if not _room(took) else BUDGET if meter.spent() else None
+            if why == BUDGET and _epoch(stop) // folding.bar_seconds == first_bar:
+                why = None  # past the budget, to the end of its first bar: a count asked again always gets further
             if why is not None:
                 # Its events at that timestamp may go on in the next answer: the cut leaves that bar out.
-                return _Part(bars, str(start[TIMESTAMP_ATTRIBUTE]["S"]), why)
+                return _Part(bars, stop, why)
         began = time.monotonic()
         response = meter.record(call(reader.dynamodb.query, reader.table_name, **asked,
                                      **({"ExclusiveStartKey": start} if start else {})))
