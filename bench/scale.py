@@ -183,6 +183,10 @@ def facts(kind: str, answer: timing.Answer) -> dict[str, Any]:
         return {"plan": body.get("plan"), "calls_stated": body.get("calls"), "rcu": body.get("consumed_capacity"),
                 "total": body.get("total"), "complete": body.get("complete"),
                 "seconds_counted": body.get("seconds_counted"), "reason": body.get("plan_reason")}
+    if kind == "breakdown":
+        return {"plan": body.get("plan"), "calls_stated": body.get("calls"), "rcu": body.get("consumed_capacity"),
+                "total": body.get("counted"), "complete": body.get("complete"),
+                "seconds_counted": body.get("seconds_counted"), "coverage": body.get("coverage")}
     if kind == "freshness":
         return {"plan": None, "calls_stated": body.get("calls"), "rcu": body.get("consumed_capacity"),
                 "fresh": body.get("fresh"),

@@ -18,7 +18,7 @@ from dashboard.formats import present, times
 from dashboard.store import ReadBudget, Table, WindowItems
 from dashboard.store.ranges import seconds_to_read
 
-from . import charts, plans, tallies
+from . import charts, indexreads, indextallies, plans, tallies
 from .listing import BadParameter, ListingQuery, TimeRange, range_plan
 from .tallies import Lag, Tally
 from .timeline import Bucket, bucket_for, epoch, stored
@@ -151,7 +151,21 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
                          [], None)
     time_range = query.range or TimeRange(query.timestamp or "", query.timestamp or "")
     span = time_range.span()
-    plan = plans.FANOUT if query.range is None else range_plan(table, time_range)[0].plan
+    plan, allowed = plans.FANOUT, True
+    if query.range is not None:
+        choice, allowed = range_plan(table, time_range)
+        plan = choice.plan
+        index, refusal, _ = indexreads.for_whole_range(table, time_range.plan, allowed)
+        if refusal is not None:
+            raise BadParameter(refusal)
+        if index is not None and index.reader is not None:  # every event of the range is in the index
+            bars_of = bucket_for(span.start, span.end)
+            read, made, firsts, per_bar = indextallies.read(index.reader, span, names, fields, query.filters, budget,
+                                                            bars_of)
+            seconds = epoch(span.end) - epoch(span.start) + 1
+            return Breakdown(query, fields, span.start, span.end, made, read, 0, seconds, read.seconds_read,
+                             table.status.approximate_count(),
+                             _lag_bars(span.start, span.end, bars_of, firsts, per_bar, fields), bars_of)
     cache = table.windows.cache
     scope = f"{table.name}|{','.join(fields)}"
     every = list(seconds_to_read(span, None))
@@ -172,7 +186,6 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
         for second, made in per_second.items():
             cache.put((scope, query.filters, second), made)
     else:
-        allowed = range_plan(table, time_range)[1]
         if all(found is not None for found in known.values()):
             read = WindowItems({}, [], True, None, 0, None, 0, "scan")
             counted = [known[second] for second in every]

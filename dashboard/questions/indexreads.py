@@ -41,3 +41,30 @@ def read_page(state: IndexState, span: Span, limit: int, after: Keyset | None, f
     estimate = plans.Estimate(plans.INDEX, calls * plans.RCU_PER_STEP, calls)
     page = state.reader.page(span, limit, after, filters, budget)
     return page, plans.Choice(plans.INDEX, reason, estimate, None)
+
+
+def for_whole_range(table: Table, requested: str | None,
+                    fanout_allowed: bool) -> tuple[IndexState | None, str | None, str | None]:
+    """The index to read a whole range with (its timeline and total, top values, a file), or None; why plan=index
+    cannot be used, when it was asked for; and, when the index serves but is not used, why not.
+
+    These answers are of every event of the range: while the index holds fewer events than the table (DynamoDB's
+    approximate counts: items not yet backfilled), they are read by the old plans, plan=index or not, and say so.
+    """
+    state, refusal = index_state(table, requested, fanout_allowed)
+    if state is None or not state.incomplete:
+        return state, refusal, None
+    return None, None, (f"the time index {state.reader.config.name if state.reader else ''} holds about "
+                        f"{state.index_items:,} of the table's {state.table_items:,} events (DynamoDB's approximate "
+                        "counts; the rest not yet backfilled): read without it, so that none is missed")
+
+
+def whole_range_choice(state: IndexState, span: Span) -> plans.Choice:
+    """What reading a whole range through the index costs at least: a Query per shard of each bucket."""
+    assert state.reader is not None
+    config = state.reader.config
+    touched = len(buckets(times.parse(span.start), times.parse(span.end), config))
+    calls = config.shards * touched
+    reason = (f"the time index {config.name}: a Query per shard ({config.shards}) of each of the {touched} "
+              f"{config.bucket} buckets, reading only what is counted, a megabyte a call")
+    return plans.Choice(plans.INDEX, reason, plans.Estimate(plans.INDEX, calls * plans.RCU_PER_STEP, calls), None)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from dashboard.formats import times
-from dashboard.store import Counts, ReadBudget, Span, Table
+from dashboard.store import Counts, ReadBudget, Span, Table, index_counts
 
-from . import charts, plans
+from . import charts, indexreads, plans
 from .listing import BadParameter, ListingQuery, cursor_scope, range_plan
 
 # The most bars a chart holds: up to 3 minutes per second, up to 3 hours per minute, up to 7.5 days per hour.
@@ -57,6 +57,7 @@ class Timeline:
     choice: plans.Choice | None  # the range's plan and why; None for one second
     seconds: int  # seconds in the range (1 for one second)
     table_items: int | None = None  # DescribeTable's ItemCount (approximate): what a Scan count stopped short read of
+    index_not_used: str | None = None  # the time index serves but holds fewer events than the table: why not used
     # The chart's box (SVG units), stretched to the page's width.
     width = charts.BARS_WIDTH
     height = charts.BARS_HEIGHT
@@ -86,8 +87,9 @@ def bucket_for(start: str, end: str) -> Bucket:
     return Bucket(86400 * days, f"{days} days")
 
 
-def bars(start: str, end: str, bucket: Bucket, counts: Counts) -> list[Bar]:
-    """The range's bars: each bucket's events and whether all of its seconds were counted."""
+def bars(start: str, end: str, bucket: Bucket, counts: Counts, descending: bool = False) -> list[Bar]:
+    """The range's bars: each bucket's events and whether all of its seconds were counted (every second counted is
+    named in `per_second`, or the bar lies before `counted_through` in reading order)."""
     first, last = epoch(start), epoch(end)
     offset = first // bucket.seconds
     slots = last // bucket.seconds - offset + 1
@@ -101,7 +103,9 @@ def bars(start: str, end: str, bucket: Bucket, counts: Counts) -> list[Bar]:
     for slot in range(slots):
         bar_start = max(first, (offset + slot) * bucket.seconds)
         bar_end = min(last, (offset + slot + 1) * bucket.seconds - 1)
-        complete = counts.complete or (counts.seconds_counted is not None and counted[slot] == bar_end - bar_start + 1)
+        through = None if counts.counted_through is None else epoch(counts.counted_through)
+        complete = (counts.complete or (counts.seconds_counted is not None and counted[slot] == bar_end - bar_start + 1)
+                    or (through is not None and (bar_start >= through if descending else bar_end <= through)))
         made.append(Bar(stored(bar_start), stored(bar_end), totals[slot], complete, shapes[slot]))
     return made
 
@@ -125,13 +129,22 @@ def count(table: Table, query: ListingQuery, budget: ReadBudget) -> Timeline:
         raise BadParameter("a timeline needs a time range (from and to) or one second (timestamp)")
     choice, allowed = range_plan(table, query.range)
     span = query.range.span()
-    if choice.plan == plans.FANOUT:
+    index, refusal, not_used = indexreads.for_whole_range(table, query.range.plan, allowed)
+    if refusal is not None:
+        raise BadParameter(refusal)
+    bucket = bucket_for(query.range.start, query.range.end)
+    if index is not None and index.reader is not None:
+        choice = indexreads.whole_range_choice(index, span)
+        counts = index_counts.count(index.reader, span, bucket.seconds, query.filters, budget)
+    elif choice.plan == plans.FANOUT:
         counts = table.counts.by_seconds(span, query.filters, budget)
     else:
         counts = table.counts.by_scan(span, query.filters, budget, allowed)
-    bucket = bucket_for(query.range.start, query.range.end)
-    return Timeline(query, counts, bucket, bars(query.range.start, query.range.end, bucket, counts), choice,
-                    query.range.seconds, table.status.approximate_size()[0])
+    if not_used is not None:
+        choice = replace(choice, reason=f"{choice.reason}; {not_used}")
+    made = bars(query.range.start, query.range.end, bucket, counts, span.descending)
+    return Timeline(query, counts, bucket, made, choice, query.range.seconds, table.status.approximate_size()[0],
+                    not_used)
 
 
 def document(timeline: Timeline) -> dict[str, Any]:

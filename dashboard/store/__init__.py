@@ -5,6 +5,7 @@ app imports `Table` and the records and errors from here, never `admin`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from dashboard.settings.config import Settings
@@ -113,5 +114,7 @@ class Table:
                    expiry=ExpiryReader(clients.dynamodb, name),
                    freshness=FreshnessReader(clients.dynamodb, name, ranges.pool),
                    windows=WindowReader(clients.dynamodb, name, ranges.pool, tallies),
-                   index_ranges=(IndexRangeReader(clients.dynamodb, name, time_index, ranges.pool) if time_index
-                                 else None))
+                   index_ranges=(IndexRangeReader(clients.dynamodb, name, time_index, ranges.pool,
+                                                  SecondsCache(counts_cache.ttl_seconds, counts_cache.settled_seconds,
+                                                               math.ceil(counts_cache.size / 100)))
+                                 if time_index else None))

@@ -52,7 +52,8 @@ class Counts:
     """What counting a range found and cost."""
 
     # Events per stored second: every second counted (fan-out, zeros included), or every second that holds
-    # events (scan: the Scan sees only the events, so a second missing here holds none).
+    # events (scan: the Scan sees only the events, so a second missing here holds none); through the time index
+    # (store/index_counts.py), each bar holding events, on its first second in the range.
     per_second: dict[str, int]
     # Fan-out: how many seconds of the range were counted, in reading order; None for a scan.
     seconds_counted: int | None
@@ -61,7 +62,7 @@ class Counts:
     consumed_rcu: float | None
     items_read: int  # items DynamoDB read to count, before any filter
     from_cache: int  # seconds whose count came from the cache, without a call
-    plan: str  # "fanout" (COUNT Queries on the index) or "scan"
+    plan: str  # "fanout" (COUNT Queries on the index), "scan" or "index" (the time index)
     stopped: str | None = None  # when not complete: what ended it, BUDGET or DEADLINE (the request's own)
     # Fan-out, when not complete: the last second counted, in reading order (every second before it was counted).
     counted_through: str | None = None

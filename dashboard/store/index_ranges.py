@@ -19,6 +19,7 @@ from dashboard.formats import times
 from dashboard.settings.time_index import TimeIndexConfig
 
 from . import deadline
+from .countcache import SecondsCache
 from .errors import call
 from .events import read_request
 from .freshness import Newest
@@ -54,11 +55,26 @@ class IndexRangeReader:
     """Reads pages of a time range through the time index. Thread-safe: one per process, on the ranges' pool."""
 
     def __init__(self, dynamodb: DynamoDBClient, table_name: str, config: TimeIndexConfig,
-                 pool: ThreadPoolExecutor):
+                 pool: ThreadPoolExecutor, cache: SecondsCache[Any] | None = None):
         self._dynamodb = dynamodb
         self.table_name = table_name
         self.config = config
         self._pool = pool
+        # Settled buckets' counts, per bar (store/index_counts.py): a count looked at again reads only what is new.
+        self.cache: SecondsCache[Any] = cache if cache is not None else SecondsCache(size=1000)
+
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        return self._dynamodb
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        return self._pool
+
+    def bucket_parts(self, span: Span) -> list[tuple[str, str, str]]:
+        """(bucket, its first second, its last second) in reading order, clipped to the range: a whole range's
+        reads (store/index_counts.py) go through the same buckets as its pages."""
+        return self._buckets(span, None)
 
     def page(self, span: Span, limit: int, after: Keyset | None = None, filters: Filters | None = None,
              budget: ReadBudget | None = None) -> EventPage:

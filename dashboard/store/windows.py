@@ -64,6 +64,14 @@ def within_deadline(budget: ReadBudget | None) -> ReadBudget | None:
     return ReadBudget(min(budget.seconds, left * DEADLINE_SHARE), budget.rcu)
 
 
+def projected(request: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The request reading only `names` (and the key and timestamp), under placeholders of their own."""
+    wanted = dict.fromkeys((TABLE_KEY, TIMESTAMP_ATTRIBUTE, *names))
+    placeholders = {f"#w{n}": name for n, name in enumerate(wanted)}
+    return {**request, "ProjectionExpression": ", ".join(placeholders),
+            "ExpressionAttributeNames": {**request.get("ExpressionAttributeNames", {}), **placeholders}}
+
+
 class WindowReader:
     """Reads a window's events for a breakdown. Thread-safe: one per process, on the range reader's pool."""
 
@@ -103,7 +111,7 @@ class WindowReader:
 
     def _second(self, condition: ConditionBase | None, names: tuple[str, ...], meter: Meter,
                 second: str) -> list[Values]:
-        request = self._projected(read_request(self.table_name, second_condition(second), condition), names)
+        request = projected(read_request(self.table_name, second_condition(second), condition), names)
         events: list[Values] = []
         start: dict[str, Any] | None = None
         while True:
@@ -120,7 +128,7 @@ class WindowReader:
         table ends or the budget is spent; the events of a span are placed on the second their timestamp names."""
         meter = Meter(within_deadline(budget))
         condition = range_condition(span, filters, timestamps_canonical) if span else filter_condition(filters)
-        request = self._projected(read_request(self.table_name, condition=condition), names)
+        request = projected(read_request(self.table_name, condition=condition), names)
         parts = deadline.on_pool(self._pool, partial(self._segment, request, span, meter), range(SCAN_SEGMENTS),
                                  "the breakdown's Scan")
         per_second: dict[str, list[Values]] = {}
@@ -159,14 +167,6 @@ class WindowReader:
                 return placed, loose, True
             if meter.spent():
                 return placed, loose, False
-
-    @staticmethod
-    def _projected(request: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-        """The request reading only `names` (and the key and timestamp), under placeholders of their own."""
-        wanted = dict.fromkeys((TABLE_KEY, TIMESTAMP_ATTRIBUTE, *names))
-        placeholders = {f"#w{n}": name for n, name in enumerate(wanted)}
-        return {**request, "ProjectionExpression": ", ".join(placeholders),
-                "ExpressionAttributeNames": {**request.get("ExpressionAttributeNames", {}), **placeholders}}
 
     @staticmethod
     def _made(per_second: dict[str, list[Values]], unplaced: list[Values], complete: bool, seconds_read: int | None,
