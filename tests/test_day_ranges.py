@@ -134,7 +134,7 @@ def test_a_sparse_filter_over_the_day_paged_to_the_end_as_json_equals_the_truth(
     # plan=scan: each page one pass over a window of the day, whatever the pace the planner has measured so far. One
     # order only (each page here is a pass of about 5 s): both orders are walked with the default settings below.
     order = "desc"
-    params = {**DAY, **SPARSE, "order": order, "limit": 100, "plan": "scan"}
+    params: dict[str, str | int] = {**DAY, **SPARSE, "order": order, "limit": 100, "plan": "scan"}
     pages = list(api_pages(roomy.url, params, 30))
     assert [item["event_id"] for page in pages for item in page["items"]] == truth(day_table[2], SPARSE, order)
     assert all(page["items"] for page in pages[:-1])  # never an empty page before the end
