@@ -1,6 +1,9 @@
 """store/keypasses: a settled range's keys gathered by one Scan pass several requests share, pages served from them."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from dashboard.formats import times
 from dashboard.store import Filters, Keyset, ReadBudget, Span, deadline
 from dashboard.store.keypasses import KeyPasses
 from tests import test_ranges
@@ -85,3 +88,15 @@ def test_passes_are_dropped_after_their_lifetime_and_past_the_cap_least_recently
     assert passes.gathered(DAY, Filters()) is None and passes.gathered(DAY, Filters(source="bucket-a")) is not None
     now[0] += 601
     assert passes.gathered(DAY, Filters(source="bucket-a")) is None
+
+
+def test_only_a_settled_range_read_without_plan_and_with_canonical_timestamps_may_use_a_pass(table):
+    from dashboard.questions.pagereads import _passes
+
+    settled = Span("2024-01-01T00:00:00Z", "2024-01-01T23:59:59Z")
+    assert _passes(table, settled, None, True) is table.passes is not None
+    assert _passes(table, settled, "scan", True) is None and _passes(table, settled, "fanout", True) is None
+    assert _passes(table, settled, None, False) is None  # the pass bounds timestamps as strings
+    assert _passes(table, Span("2024-01-01T00:00:00Z", "9999-12-31T23:59:59Z"), None, True) is None
+    now = times.format_stored(datetime.now(UTC))
+    assert _passes(table, Span("2024-01-01T00:00:00Z", now), None, True) is None  # its last seconds may still fill
