@@ -8,21 +8,39 @@ the budget and the deadline leave time for another pass, else the page ends shor
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import timedelta
 
 from dashboard.formats import times
-from dashboard.store import EventPage, Filters, Keyset, ReadBudget, Span, Table, deadline
+from dashboard.store import EventPage, Filters, KeyPasses, Keyset, ReadBudget, Span, Table, deadline
 
 from . import plans
 
 # A window that held too few events for the page: the next pass asks for this many times as many seconds.
 WIDEN = 4
+# What a page from the range's shared key pass needs left of the deadline for its BatchGetItem, once the pass ended.
+PAGE_SECONDS = 0.5
+GATHERING = ("neither the Queries nor one Scan pass fill this page within the read budget, so a Scan pass that the "
+             "range's pages share gathers its keys ({items:,} items read in {calls} calls, {keys:,} events of the "
+             "range found so far): Continue reads on")
+GATHERED = "from the keys a Scan pass gathered for this settled range (kept in this process): one BatchGetItem a page"
+TOO_LARGE = "the range holds too many events to gather their keys in process: the Queries read what the budget allows"
 
 
 def read_page(table: Table, span: Span, limit: int, after: Keyset | None, filters: Filters, budget: ReadBudget,
               requested: str | None, fanout_allowed: bool) -> tuple[EventPage, plans.Choice]:
+    passes = _passes(table, span, requested, fanout_allowed)
+    if passes is not None and (gathered := passes.gathered(span, filters)) is not None:
+        return passes.page(gathered, span, limit, after), _choice(span, GATHERED)
     choice = plan_page(table, span, limit, after, filters, budget, requested, fanout_allowed)
+    # Neither plan fills the page in time: past the first page (which shows what the Queries find at once), the
+    # range's pages share one pass gathering its keys.
+    if passes is not None and not choice.fits and (after is not None or passes.started(span, filters)):
+        gathered_page = _gather(passes, span, limit, after, filters, budget)
+        if gathered_page is not None:
+            return gathered_page
+        choice = dataclasses.replace(choice, reason=TOO_LARGE)
     if choice.plan == plans.FANOUT:
         return table.ranges.fanout(span, limit, after, filters, budget), choice
     if not fanout_allowed or choice.window_seconds is None:
@@ -46,6 +64,51 @@ def plan_page(table: Table, span: Span, limit: int, after: Keyset | None, filter
     return plans.choose_page(max(seconds_left, 1), limit, expected, count, size, fanout_allowed, requested,
                              pace.query_seconds(), pace.scan_call_seconds(), budget.seconds, budget.rcu,
                              deadline.remaining())
+
+
+def _passes(table: Table, span: Span, requested: str | None, fanout_allowed: bool) -> KeyPasses | None:
+    """The table's key passes when this page may use them: no plan asked for, a settled range whose timestamps are
+    canonical (the pass's FilterExpression bounds them as strings)."""
+    if table.passes is None or requested in plans.PLANS or not fanout_allowed:
+        return None
+    try:
+        return table.passes if table.counts.cache.settled(span.end) else None
+    except OverflowError:  # a range ending at 9999-12-31T23:59:59Z is not settled
+        return None
+
+
+def _gather(passes: KeyPasses, span: Span, limit: int, after: Keyset | None, filters: Filters,
+            budget: ReadBudget) -> tuple[EventPage, plans.Choice] | None:
+    """Go on with the range's shared pass; once it has ended (and the deadline leaves room), the page from its keys,
+    else an empty page saying how far the pass has got, with Continue from the same place. None when the range has
+    too many keys to hold (its pages are read as before)."""
+    gathering, meter = passes.advance(span, filters, budget)
+    if gathering.too_large:
+        return None
+    remaining = deadline.remaining()
+    if gathering.ordered is not None and (remaining is None or remaining > PAGE_SECONDS):
+        page = passes.page(gathering, span, limit, after)
+        return (dataclasses.replace(page, calls=page.calls + meter.calls, scanned_count=meter.items_read,
+                                    consumed_rcu=_sum(page.consumed_rcu, meter.rcu)), _choice(span, GATHERED))
+    progress = EventPage(events=[], next_key=after if after is not None else _before(span), consumed_rcu=meter.rcu,
+                         scanned_count=meter.items_read, calls=meter.calls, plan="range-scan", budget_spent=True)
+    return progress, _choice(span, GATHERING.format(items=gathering.items_read, calls=gathering.calls,
+                                                    keys=len(gathering.ordered or gathering.keys)))
+
+
+def _choice(span: Span, reason: str) -> plans.Choice:
+    return plans.Choice(plans.SCAN, reason, plans.fanout_estimate(_seconds(span)), None, fits=True)
+
+
+def _sum(*units: float | None) -> float | None:
+    known = [unit for unit in units if unit is not None]
+    return sum(known) if known else None
+
+
+def _before(span: Span) -> Keyset:
+    """A place just before the range's first second in reading order, read whole: a page from it is the first."""
+    step = timedelta(seconds=1 if span.descending else -1)
+    return Keyset(times.format_stored(times.parse(span.end if span.descending else span.start) + step))
 
 
 def _scan_windows(table: Table, span: Span, limit: int, after: Keyset | None, filters: Filters,

@@ -43,6 +43,7 @@ class Choice:
     fanout: Estimate
     scan: Estimate | None  # None when the table's size is not known
     window_seconds: int | None = None  # a Scan pass of a page: the seconds of the range it asks for
+    fits: bool = True  # the plan is expected to fill the page within the read budget (else it reads what it allows)
 
 
 def fanout_estimate(seconds: int) -> Estimate:
@@ -127,8 +128,8 @@ def choose_page(seconds_left: int, limit: int, expected: float | None, item_coun
                         None if scan_call_seconds is None else whole.calls * scan_call_seconds)
     window = window_seconds(seconds_left, limit, expected)
 
-    def chosen(plan: str, reason: str) -> Choice:
-        return Choice(plan, reason, fanout, scan, window if plan == SCAN else None)
+    def chosen(plan: str, reason: str, fits: bool = True) -> Choice:
+        return Choice(plan, reason, fanout, scan, window if plan == SCAN else None, fits)
 
     if requested in PLANS:
         return chosen(requested or FANOUT, "asked for with plan=")
@@ -149,4 +150,4 @@ def choose_page(seconds_left: int, limit: int, expected: float | None, item_coun
         return chosen(SCAN, f"a Scan of the whole table reads less than {queries}" if queries_fit
                       else f"a Scan of the whole table fits the read budget; {queries} would not")
     return chosen(FANOUT, f"neither {queries} nor a Scan of the whole table fit the read budget: the Queries "
-                          "read what it allows, and Continue reads on")
+                          "read what it allows, and Continue reads on", fits=False)

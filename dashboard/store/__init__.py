@@ -35,6 +35,7 @@ from .expiry import ExpiryReader, Removal
 from .freshness import FreshnessReader, Newest
 from .identity import TableIdentity
 from .index_ranges import IndexRangeReader, IndexState
+from .keypasses import KeyPasses
 from .ranges import RangeReader
 from .records import TIMESTAMP_INDEX, EventPage, Filters, Keyset, ReadBudget, Span
 from .s3_exports import S3Exporter
@@ -46,7 +47,8 @@ from .windows import WindowItems, WindowReader
 
 __all__ = [
     "RETRY_AFTER_SECONDS", "TIMESTAMP_INDEX", "AccessDenied", "BackendUnavailable", "Clients", "CountCache",
-    "CountReader", "Counts", "DeadlineExceeded", "DeleteReport", "DeleteResult", "ExpiryReader", "Removal",
+    "CountReader", "Counts", "DeadlineExceeded", "DeleteReport", "DeleteResult", "ExpiryReader", "KeyPasses",
+    "Removal",
     "TestEventDeleter", "EventExists", "EventNotFound", "EventPage", "EventStore", "Filters", "FreshnessReader",
     "IndexRangeReader", "IndexState", "Keyset", "Newest", "RangeReader", "ReadBudget",
     "Rejected", "SecondsCache", "Span", "StatusReader", "StoreError", "Table", "TableIdentity", "TableMissing",
@@ -76,6 +78,8 @@ class Table:
     windows: WindowReader  # a window's events for its breakdown (top values, lag)
     # Ranges through the optional time-sorted index (TIME_INDEX; store/index_ranges.py); None when not configured.
     index_ranges: IndexRangeReader | None = None
+    # A settled range's keys, gathered by a Scan pass several pages' requests share (questions/pagereads.py).
+    passes: KeyPasses | None = None
 
     def time_index(self) -> IndexState:
         """Whether the configured time index can serve ranges now, and how much of the table it holds: from the
@@ -117,4 +121,5 @@ class Table:
                    index_ranges=(IndexRangeReader(clients.dynamodb, name, time_index, ranges.pool,
                                                   SecondsCache(counts_cache.ttl_seconds, counts_cache.settled_seconds,
                                                                math.ceil(counts_cache.size / 100)))
-                                 if time_index else None))
+                                 if time_index else None),
+                   passes=KeyPasses(clients.dynamodb, name))
