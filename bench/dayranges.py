@@ -80,14 +80,7 @@ def load(endpoint: str, table: str, events: list[dict[str, Any]], marker: Path) 
 
 def measure_page(label: str, path: str, client: timing.PageClient, counting: timing.PageClient,
                  proxy: CountingProxy, rounds: int) -> dict[str, Any]:
-    before = proxy.counter.snapshot()
-    first = counting.get(path)
-    cold = proxy.counter.since(before)
-    after = []
-    for _ in range(3):
-        before = proxy.counter.snapshot()
-        counting.get(path)
-        after.append(sum(proxy.counter.since(before).values()))
+    first, cold, after = proxy.calls_first_and_after(partial(counting.get, path))
     client.get(path)  # the timed gunicorn's own first request (its sample, DescribeTable): not timed
     answers = [client.get(path) for _ in range(rounds)]
     summary = timing.summary([answer.ms for answer in answers])

@@ -87,14 +87,7 @@ def measure(label: str, client: timing.PageClient, counting: timing.PageClient, 
             rounds: int) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, path in (("landing", "/"), ("freshness", "/api/freshness")):
-        before = proxy.counter.snapshot()
-        first = counting.get(path)
-        cold = proxy.counter.since(before)
-        warm_calls = []
-        for _ in range(3):
-            before = proxy.counter.snapshot()
-            counting.get(path)
-            warm_calls.append(sum(proxy.counter.since(before).values()))
+        first, cold, warm_calls = proxy.calls_first_and_after(partial(counting.get, path))
         client.get(path)  # the timed gunicorn's own first read, not timed
         page = [timing.timed(partial(client.get, path)) for _ in range(rounds)]
         if name == "landing":

@@ -9,7 +9,9 @@ from __future__ import annotations
 import http.client
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -44,6 +46,19 @@ class WireCounter:
 
 class CountingProxy:
     """Forwards every request on 127.0.0.1:PORT to `backend` and counts it. Start, use, stop."""
+
+    def calls_first_and_after(self, get: Callable[[], Any], repeats: int = 3) -> tuple[Any, dict[str, int], list[int]]:
+        """`get()` once, its answer and the calls it made at the wire per operation; then `repeats` times more,
+        the calls each made (a page asked again: its caches warm)."""
+        before = self.counter.snapshot()
+        first = get()
+        cold = self.counter.since(before)
+        after = []
+        for _ in range(repeats):
+            before = self.counter.snapshot()
+            get()
+            after.append(sum(self.counter.since(before).values()))
+        return first, cold, after
 
     def __init__(self, backend: str) -> None:
         parts = urlsplit(backend)

@@ -7,6 +7,7 @@ backfilled are not in it, which the page says, with the plans that still read th
 from __future__ import annotations
 
 from dashboard.formats import times
+from dashboard.settings.time_index import TimeIndexConfig
 from dashboard.store import EventPage, Filters, IndexState, Keyset, ReadBudget, Span, Table
 from dashboard.store.time_index import buckets
 
@@ -27,18 +28,24 @@ def index_state(table: Table, requested: str | None, fanout_allowed: bool) -> tu
     return state, None
 
 
-def read_page(state: IndexState, span: Span, limit: int, after: Keyset | None, filters: Filters,
-              budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
+def _reach(state: IndexState, span: Span) -> tuple[TimeIndexConfig, int, int]:
+    """The index's settings, how many of its buckets a span touches, and the Queries that takes (one per shard)."""
     assert state.reader is not None
     config = state.reader.config
     touched = len(buckets(times.parse(span.start), times.parse(span.end), config))
-    calls = config.shards * touched
+    return config, touched, config.shards * touched
+
+
+def read_page(state: IndexState, span: Span, limit: int, after: Keyset | None, filters: Filters,
+              budget: ReadBudget) -> tuple[EventPage, plans.Choice]:
+    config, touched, calls = _reach(state, span)
     reason = (f"the time index {config.name}: a Query per shard ({config.shards}) of each {config.bucket} bucket "
               f"read, at most {touched} buckets")
     if state.incomplete:
         reason += (f"; it holds about {state.index_items:,} of the table's {state.table_items:,} events (DynamoDB's "
                    "approximate counts): events without time_bucket are read by plan=fanout or plan=scan")
     estimate = plans.Estimate(plans.INDEX, calls * plans.RCU_PER_STEP, calls)
+    assert state.reader is not None
     page = state.reader.page(span, limit, after, filters, budget)
     return page, plans.Choice(plans.INDEX, reason, estimate, None)
 
@@ -61,10 +68,7 @@ def for_whole_range(table: Table, requested: str | None,
 
 def whole_range_choice(state: IndexState, span: Span) -> plans.Choice:
     """What reading a whole range through the index costs at least: a Query per shard of each bucket."""
-    assert state.reader is not None
-    config = state.reader.config
-    touched = len(buckets(times.parse(span.start), times.parse(span.end), config))
-    calls = config.shards * touched
+    config, touched, calls = _reach(state, span)
     reason = (f"the time index {config.name}: a Query per shard ({config.shards}) of each of the {touched} "
               f"{config.bucket} buckets, reading only what is counted, a megabyte a call")
     return plans.Choice(plans.INDEX, reason, plans.Estimate(plans.INDEX, calls * plans.RCU_PER_STEP, calls), None)
