@@ -269,3 +269,7 @@ def test_the_lag_per_bar_equals_a_brute_force_count_and_stands_beside_the_count_
                                 headers={"HX-Request": "true", "HX-Current-URL": there})
     assert "data-lag-chart" in compared_there.get_data(as_text=True)
     assert "data-lag-beside" not in compared_there.get_data(as_text=True)
+    for text in (page, fragment, own):  # no id twice on a page, nor between the slot and what is sent into it
+        ids = re.findall(r'\sid="([^"]+)"', text)
+        assert len(ids) == len(set(ids)), [name for name in ids if ids.count(name) > 1]
+    assert slot.group(1) not in re.findall(r'\sid="([^"]+)"', fragment), "the slot's id is the chart's once placed"
