@@ -111,20 +111,24 @@ class ScaleRaw:
             total = total.merged(part[4])
         return total
 
-    def _shard_count(self, partition: str, low: str, high: str) -> Tally:
+    def _counted(self, request: dict[str, Any]) -> Tally:
+        """A Query read to its end: its calls, capacity and the items it counted."""
         tally = Tally()
-        request: dict[str, Any] = {
-            "TableName": self.table, "IndexName": self.index, "Select": "COUNT",
-            "KeyConditionExpression": "#b = :b AND #t BETWEEN :lo AND :hi",
-            "ExpressionAttributeNames": {"#b": "time_bucket", "#t": "timestamp"},
-            "ExpressionAttributeValues": {":b": {"S": partition}, ":lo": {"S": low}, ":hi": {"S": high}},
-            "ReturnConsumedCapacity": "TOTAL"}
         while True:
             answer = tally.add(self.dynamodb.query(**request))
             tally.items += answer["Count"]
             if "LastEvaluatedKey" not in answer:
                 return tally
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _shard_count(self, partition: str, low: str, high: str) -> Tally:
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": self.index, "Select": "COUNT",
+            "KeyConditionExpression": "#b = :b AND #t BETWEEN :lo AND :hi",
+            "ExpressionAttributeNames": {"#b": "time_bucket", "#t": "timestamp"},
+            "ExpressionAttributeValues": {":b": {"S": partition}, ":lo": {"S": low}, ":hi": {"S": high}},
+            "ReturnConsumedCapacity": "TOTAL"}
+        return self._counted(request)
 
     def index_count(self, start: str, end: str) -> Tally:
         """The window's total: a COUNT Query per shard of every bucket it touches (N × buckets), 8 at a time."""
@@ -143,17 +147,11 @@ class ScaleRaw:
     # Without it: a Query per second on timestamp-index.
 
     def _second(self, second: str, count_only: bool) -> Tally:
-        tally = Tally()
         request: dict[str, Any] = {
             "TableName": self.table, "IndexName": "timestamp-index", "KeyConditionExpression": "#t = :t",
             "ExpressionAttributeNames": {"#t": "timestamp"}, "ExpressionAttributeValues": {":t": {"S": second}},
             "ReturnConsumedCapacity": "TOTAL", **({"Select": "COUNT"} if count_only else {})}
-        while True:
-            answer = tally.add(self.dynamodb.query(**request))
-            tally.items += answer["Count"]
-            if "LastEvaluatedKey" not in answer:
-                return tally
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return self._counted(request)
 
     def seconds_page(self, start: str, end: str, limit: int = 25) -> Tally:
         """A newest-first page by fan-out: newest second first, in waves that double up to 8 side by side (as the
