@@ -323,6 +323,33 @@ def test_a_cached_count_expires_after_its_time_and_the_cache_stays_bounded():
     assert cache.get(("t-events", Filters(), "2024-05-31T00:00:04Z")) == 4
 
 
+def test_entries_whose_time_is_out_leave_the_cache_when_more_is_stored():
+    """Memory holds what was read in the last ttl_seconds, not `size` entries forever: with room for 100,000, a
+    stream of new seconds keeps about a minute's worth."""
+    now = [datetime(2024, 6, 1, tzinfo=UTC).timestamp()]
+    cache = CountCache(ttl_seconds=60, settled_seconds=300, size=100_000, clock=lambda: now[0])
+    second = datetime(2024, 5, 1, tzinfo=UTC)
+    for n in range(480):  # eight stored a second, for a minute
+        cache.put(("t-events", Filters(), timeline.stored(int(second.timestamp()) + n)), n)
+        now[0] += 0.125
+    assert len(cache) == 480
+    first_of_them = ("t-events", Filters(), timeline.stored(int(second.timestamp())))
+    read_again = ("t-events", Filters(), timeline.stored(int(second.timestamp()) + 300))
+    assert cache.get(read_again) == 300  # being read does not keep an entry longer than its time
+    for n in range(480, 960):  # another minute
+        cache.put(("t-events", Filters(), timeline.stored(int(second.timestamp()) + n)), n)
+        now[0] += 0.125
+    assert len(cache) == 480
+    assert cache.get(first_of_them) is None and cache.get(read_again) is None
+    # A minute on, the next entry stored finds every earlier one out; stored again, an entry starts its time anew.
+    now[0] += 60
+    cache.put(first_of_them, 1)
+    assert len(cache) == 1
+    now[0] += 59
+    cache.put(("t-events", Filters(), "2024-04-01T00:00:00Z"), 2)
+    assert cache.get(first_of_them) == 1 and len(cache) == 2
+
+
 def test_the_cache_settings_are_read_from_the_environment():
     settings = settings_for("t-events", COUNTS_CACHE_SECONDS=30, COUNTS_SETTLED_SECONDS=120, COUNTS_CACHE_SIZE=10)
     table = Table.open(settings)

@@ -20,8 +20,12 @@ CacheKey = tuple[str, Filters, str]  # (table name, filters, stored second)
 
 
 class SecondsCache(Generic[V]):
-    """What was read of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of
-    `size`."""
+    """What was read of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`, at most
+    `size` of them.
+
+    Kept in the order they were stored, so that an entry whose time is out leaves as soon as anything is stored after
+    it: memory holds what was read in the last `ttl_seconds`, not `size` entries forever (a full cache of 100,000
+    counts is about 35 MB of a worker)."""
 
     def __init__(self, ttl_seconds: float = 60.0, settled_seconds: float = 300.0, size: int = 100_000,
                  clock: Callable[[], float] = time.time):
@@ -46,22 +50,23 @@ class SecondsCache(Generic[V]):
             if self._clock() - stored_at >= self.ttl_seconds:
                 del self._entries[key]
                 return None
-            self._entries.move_to_end(key)
             return count
 
     def put(self, key: CacheKey, count: V) -> None:
         """Keep a count (or a tally), if its second is settled (a recent second may still be filling up)."""
         if self.size <= 0 or self.ttl_seconds <= 0 or not self.settled(key[2]):
             return
+        now = self._clock()
         with self._lock:
-            self._entries[key] = (count, self._clock())
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._entries.pop(key, None)  # stored again: it goes to the end, with its new time
+            self._entries[key] = (count, now)
+            entries = self._entries
+            while entries and (len(entries) > self.size or now - next(iter(entries.values()))[1] >= self.ttl_seconds):
+                entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
 class CountCache(SecondsCache[int]):
-    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`: an LRU of `size`."""
+    """Counts of settled seconds (older than `settled_seconds`), each reused for `ttl_seconds`, at most `size`."""
