@@ -37,9 +37,17 @@ class Sample:
     unbackfilled: int
 
 
+# Segments where the table's ItemCount is not known (dynalite says 0; a new table on AWS does for hours). Not 1: a
+# backfill stopped part way (app/backfill.py, a parallel Scan) has done the start of each of its segments, so the
+# start of the table is where events are least likely to be waiting; a random sixteenth lands anywhere in them.
+UNKNOWN_COUNT_SEGMENTS = 16
+
+
 def segments(table_items: int | None) -> int:
-    """The TotalSegments of the sample: about `SAMPLE_ITEMS` items a segment (1 where the count is not known)."""
-    return max(1, min(MAX_SEGMENTS, (table_items or 0) // SAMPLE_ITEMS))
+    """The TotalSegments of the sample: about `SAMPLE_ITEMS` items a segment, or UNKNOWN_COUNT_SEGMENTS."""
+    if not table_items:
+        return UNKNOWN_COUNT_SEGMENTS
+    return max(1, min(MAX_SEGMENTS, table_items // SAMPLE_ITEMS))
 
 
 class BackfillSample:
