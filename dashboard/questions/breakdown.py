@@ -53,6 +53,7 @@ class Breakdown:
     item_count: int | None  # DynamoDB's approximate ItemCount
     lag_bars: list[LagBar]
     bucket: Bucket | None
+    plan_reason: str | None = None  # a range's: its plan, and why not the time index where it serves but is not used
     # The lag chart's box (SVG units): the count timeline's, so that its bars stand under the same seconds.
     chart_width = charts.BARS_WIDTH
     chart_height = charts.BARS_HEIGHT
@@ -151,11 +152,11 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
                          [], None)
     time_range = query.range or TimeRange(query.timestamp or "", query.timestamp or "")
     span = time_range.span()
-    plan, allowed = plans.FANOUT, True
+    plan, allowed, reason = plans.FANOUT, True, None
     if query.range is not None:
         choice, allowed = range_plan(table, time_range)
         plan = choice.plan
-        index, refusal, _ = indexreads.for_whole_range(table, time_range.plan, allowed)
+        index, refusal, not_used = indexreads.for_whole_range(table, time_range.plan, allowed)
         if refusal is not None:
             raise BadParameter(refusal)
         if index is not None and index.reader is not None:  # every event of the range is in the index
@@ -165,7 +166,9 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
             seconds = epoch(span.end) - epoch(span.start) + 1
             return Breakdown(query, fields, span.start, span.end, made, read, 0, seconds, read.seconds_read,
                              table.status.approximate_count(),
-                             _lag_bars(span.start, span.end, bars_of, firsts, per_bar, fields), bars_of)
+                             _lag_bars(span.start, span.end, bars_of, firsts, per_bar, fields), bars_of,
+                             indexreads.whole_range_choice(index, span).reason)
+        reason = f"{choice.reason}; {not_used}" if not_used else choice.reason
     cache = table.windows.cache
     scope = f"{table.name}|{','.join(fields)}"
     every = list(seconds_to_read(span, None))
@@ -202,7 +205,7 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
     bucket = bucket_for(span.start, span.end) if query.range is not None else None
     lag_bars = _lag_bars(span.start, span.end, bucket, every, counted, fields) if bucket else []
     return Breakdown(query, fields, span.start, span.end, made, read, from_cache, len(every), covered,
-                     table.status.approximate_count(), lag_bars, bucket)
+                     table.status.approximate_count(), lag_bars, bucket, reason)
 
 
 def _lag_bars(start: str, end: str, bucket: Bucket, every: list[str], counted: list[Tally],
@@ -268,8 +271,9 @@ def document(made: Breakdown, previous: Breakdown | None = None) -> dict[str, An
                 # Per bar of the count timeline (a range): the chart beside it.
                 "bucket": made.bucket.label if made.bucket else None,
                 "bars": [{"from": bar.start, "to": bar.end, "p50": bar.p50, "max": bar.max} for bar in made.lag_bars]},
-        "plan": made.read.plan, "calls": made.read.calls, "consumed_capacity": made.read.consumed_rcu,
-        "items_read": made.read.items_read, "from_cache": made.from_cache, "seconds": made.seconds,
+        "plan": made.read.plan, "plan_reason": made.plan_reason, "calls": made.read.calls,
+        "consumed_capacity": made.read.consumed_rcu, "items_read": made.read.items_read, "from_cache": made.from_cache,
+        "seconds": made.seconds,
         "seconds_counted": made.covered_seconds,
     }
     if previous is not None:

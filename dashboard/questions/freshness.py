@@ -87,7 +87,7 @@ def read(table: Table, now: datetime, budget: ReadBudget, max_age_seconds: int |
     5 minutes' count, within the read budget."""
     max_age = max_age_seconds if max_age_seconds is not None else times.duration_seconds(DEFAULT_MAX_AGE)
     look_back = min(max(LOOK_BACK_SECONDS, max_age), MAX_LOOK_BACK_SECONDS)
-    index = table.time_index()
+    index = table.time_index(sampled=False)  # it never asks whether the index is complete: no backfill sample
     # Through the time index where it serves (docs/time-index.md): a few Queries whatever the look-back.
     if index.reader is not None and table.ranges.fanout_allowed()[0]:
         return Freshness(index.reader.newest(now, RECENT_SECONDS, look_back, budget), now, max_age)

@@ -2,7 +2,8 @@
 
 Preferred over fan-out and the Scan whenever it serves: a page costs one Query per shard of each bucket it
 reads. It needs canonical timestamps (its sort key is the stored string), as fan-out does; events not yet
-backfilled are not in it, which the page says, with the plans that still read them.
+backfilled are not in it (by DynamoDB's ItemCounts or the backfill sample, store/backfillsample.py), which the page
+says, with the plans that still read them.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def index_state(table: Table, requested: str | None, fanout_allowed: bool) -> tu
     """(the index to read this range with, or None; why plan=index cannot be used, when it was asked for)."""
     if requested not in (None, plans.INDEX):
         return None, None
-    state = table.time_index()
+    state = table.time_index(sampled=fanout_allowed)  # the backfill sample is of no use where the index is not
     if state.reader is None:
         return None, (f"plan=index cannot be used: {state.problem}" if requested == plans.INDEX else None)
     if not fanout_allowed:
@@ -41,9 +42,12 @@ def read_page(state: IndexState, span: Span, limit: int, after: Keyset | None, f
     config, touched, calls = _reach(state, span)
     reason = (f"the time index {config.name}: a Query per shard ({config.shards}) of each {config.bucket} bucket "
               f"read, at most {touched} buckets")
-    if state.incomplete:
+    if state.counted_short:
         reason += (f"; it holds about {state.index_items:,} of the table's {state.table_items:,} events (DynamoDB's "
                    "approximate counts): events without time_bucket are read by plan=fanout or plan=scan")
+    elif state.incomplete:
+        reason += (f"; it is not complete: {_found(state)}: events without time_bucket are read by plan=fanout or "
+                   "plan=scan")
     estimate = plans.Estimate(plans.INDEX, calls * plans.RCU_PER_STEP, calls)
     assert state.reader is not None
     page = state.reader.page(span, limit, after, filters, budget)
@@ -56,14 +60,25 @@ def for_whole_range(table: Table, requested: str | None,
     cannot be used, when it was asked for; and, when the index serves but is not used, why not.
 
     These answers are of every event of the range: while the index holds fewer events than the table (DynamoDB's
-    approximate counts: items not yet backfilled), they are read by the old plans, plan=index or not, and say so.
+    approximate counts: items not yet backfilled) or the backfill sample found an event without time_bucket, they
+    are read by the old plans, plan=index or not, and say so.
     """
     state, refusal = index_state(table, requested, fanout_allowed)
     if state is None or not state.incomplete:
         return state, refusal, None
-    return None, None, (f"the time index {state.reader.config.name if state.reader else ''} holds about "
+    name = state.reader.config.name if state.reader else ""
+    if not state.counted_short:
+        return None, None, (f"the time index {name} is not complete: {_found(state)}: read without it, so that none "
+                            "is missed")
+    return None, None, (f"the time index {name} holds about "
                         f"{state.index_items:,} of the table's {state.table_items:,} events (DynamoDB's approximate "
                         "counts; the rest not yet backfilled): read without it, so that none is missed")
+
+
+def _found(state: IndexState) -> str:
+    """What the backfill sample found (store/backfillsample.py), where it is why the index is not complete."""
+    return (f"a sample of {state.sampled or 0:,} events found {state.sampled_unbackfilled or 0:,} without time_bucket "
+            "(not yet backfilled)")
 
 
 def whole_range_choice(state: IndexState, span: Span) -> plans.Choice:

@@ -6,12 +6,13 @@ app imports `Table` and the records and errors from here, never `admin`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dashboard.settings.config import Settings
 from dashboard.settings.time_index import TimeIndexConfig
 
 from . import breaker, deadline
+from .backfillsample import BackfillSample
 from .clients import Clients, build_clients
 from .countcache import CountCache, SecondsCache
 from .counts import CountReader, Counts
@@ -81,9 +82,13 @@ class Table:
     # A settled range's keys, gathered by a Scan pass several pages' requests share (questions/pagereads.py).
     passes: KeyPasses | None = None
 
-    def time_index(self) -> IndexState:
+    # Items without time_bucket, found by a Scan a minute (store/backfillsample.py); None when no index is configured.
+    backfill_sample: BackfillSample | None = None
+
+    def time_index(self, sampled: bool = True) -> IndexState:
         """Whether the configured time index can serve ranges now, and how much of the table it holds: from the
-        DescribeTable the table's figures are read with (reused for a minute), no call of its own."""
+        DescribeTable the table's figures are read with (reused for a minute) and, unless `sampled` is False or the
+        ItemCounts already say the index is short, the backfill sample (one Scan call a minute)."""
         if self.index_ranges is None:
             return IndexState(None, "no time index is configured (TIME_INDEX)")
         described = self.status.described_table()
@@ -92,7 +97,11 @@ class Table:
         problem = mismatch(self.index_ranges.config, described)
         if problem is not None:
             return IndexState(None, problem)
-        return IndexState(self.index_ranges, None, *index_coverage(self.index_ranges.config, described))
+        state = IndexState(self.index_ranges, None, *index_coverage(self.index_ranges.config, described))
+        if not sampled or state.counted_short or self.backfill_sample is None:
+            return state
+        found = self.backfill_sample.latest(state.table_items)
+        return replace(state, sampled=found.sampled, sampled_unbackfilled=found.unbackfilled) if found else state
 
     @classmethod
     def open(cls, settings: Settings) -> Table:
@@ -122,4 +131,5 @@ class Table:
                                                   SecondsCache(counts_cache.ttl_seconds, counts_cache.settled_seconds,
                                                                math.ceil(counts_cache.size / 100)))
                                  if time_index else None),
-                   passes=KeyPasses(clients.dynamodb, name))
+                   passes=KeyPasses(clients.dynamodb, name),
+                   backfill_sample=BackfillSample(clients.dynamodb, name) if time_index else None)

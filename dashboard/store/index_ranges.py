@@ -44,11 +44,19 @@ class IndexState:
     problem: str | None
     index_items: int | None = None  # DynamoDB's approximate ItemCount of the index, and of the table
     table_items: int | None = None
+    # The backfill sample (store/backfillsample.py): events it read, and of them without time_bucket (None: unknown).
+    sampled: int | None = None
+    sampled_unbackfilled: int | None = None
+
+    @property
+    def counted_short(self) -> bool:
+        """By DynamoDB's approximate ItemCounts, the index holds fewer events than the table."""
+        return self.index_items is not None and self.table_items is not None and self.index_items < self.table_items
 
     @property
     def incomplete(self) -> bool:
-        """The index holds fewer events than the table (approximately): some are not backfilled yet."""
-        return self.index_items is not None and self.table_items is not None and self.index_items < self.table_items
+        """Some events are not backfilled yet: fewer in the index by ItemCount, or one found by the sample."""
+        return self.counted_short or bool(self.sampled_unbackfilled)
 
 
 class IndexRangeReader:
