@@ -7,6 +7,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.settings.time_index import TimeIndexConfig
 from dashboard.store import Table
+from dashboard.store.freshness import UNKEYED_SECONDS
 from dashboard.store.time_index import time_bucket
 from tests.conftest import admin, put_items, settings_for, unique_table
 from tests.test_ranges import api_walk, body
@@ -134,10 +135,41 @@ def test_freshness_through_the_index_costs_a_few_queries_busy_or_quiet(indexed: 
     assert quiet.found.newest is None and quiet.reason == "no event in the last 1 h"
     # The hour back touches one or two day buckets; the count of the last 5 minutes likewise: N Queries each.
     # (and one sample Scan per process, which says whether stored timestamps are canonical).
-    assert calls.count("Query") <= 4 * CONFIG.shards and calls.count("Scan") <= 1
+    # (and one sample Scan per process, which says whether stored timestamps are canonical), and the last seconds on
+    # timestamp-index, for events without time_bucket.
+    assert calls.count("Query") <= 4 * CONFIG.shards + UNKEYED_SECONDS and calls.count("Scan") <= 1
     put_items(indexed, [ago(20), ago(100), ago(200), ago(1000)])
     del calls[:]
     busy = freshness.read(indexed, now, ReadBudget(30, 100_000))
     assert busy.found.newest is not None and busy.found.newest.event_id == "ago-20"
     assert busy.found.recent_count == 3 and busy.fresh
-    assert calls.count("Query") <= 4 * CONFIG.shards
+    assert busy.time_index == "time-index" and busy.index_not_used is None
+    assert calls.count("Query") <= 4 * CONFIG.shards + UNKEYED_SECONDS
+    assert busy.found.calls == len(calls)
+
+
+def test_freshness_reads_without_the_index_when_the_newest_events_have_no_time_bucket(indexed: Table) -> None:
+    """A writer not yet adding time_bucket: the index misses the events that say the pipeline is alive. The last
+    seconds, on timestamp-index, find them, and the line is read as without the index, saying why."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.formats.times import format_stored
+
+    now = datetime.now(UTC)
+    keyed_long_ago = format_stored(now - timedelta(seconds=1800))
+    put_items(indexed, [{"event_id": "keyed", "timestamp": keyed_long_ago,
+                         "time_bucket": time_bucket("keyed", keyed_long_ago, CONFIG)}])
+    client = app_for(indexed, TIME_INDEX="time-index")
+    stale = client.get("/api/freshness")  # 30 min old: older than max_age
+    assert stale.status_code == 503
+    before = stale.get_json()
+    assert before["newest_event_id"] == "keyed" and before["time_index"] == "time-index"
+    assert before["time_index_not_used"] is None
+    put_items(indexed, [{"event_id": f"unkeyed-{n}", "timestamp": format_stored(now - timedelta(seconds=n)),
+                         "source": "new-writer"} for n in (2, 3)])
+    answer = body(client.get("/api/freshness"))
+    assert answer["fresh"] and answer["newest_event_id"] == "unkeyed-2" and answer["last_5m"] == 2
+    assert answer["time_index"] is None
+    assert answer["time_index_not_used"].startswith("2 events of the last 8 s have no time_bucket")
+    page = client.get("/freshness").get_data(as_text=True)
+    assert "data-index-not-used" in page and "the time index time-index misses them" in page

@@ -5,12 +5,13 @@ The reading is the store's one question (`Table.freshness.newest`): a later time
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from dashboard.formats import times
 from dashboard.store import Newest, ReadBudget, Table
+from dashboard.store.time_index import TIME_BUCKET_ATTRIBUTE
 
 from .listing import BadParameter
 
@@ -37,6 +38,9 @@ class Freshness:
     found: Newest
     now: datetime
     max_age_seconds: int
+    time_index: str | None = None  # the time index it was read through; None: timestamp-index, second by second
+    # Why the configured time index was not used, where it serves: events of the last seconds without its key.
+    index_not_used: str | None = None
 
     @property
     def age_seconds(self) -> int | None:
@@ -87,11 +91,28 @@ def read(table: Table, now: datetime, budget: ReadBudget, max_age_seconds: int |
     5 minutes' count, within the read budget."""
     max_age = max_age_seconds if max_age_seconds is not None else times.duration_seconds(DEFAULT_MAX_AGE)
     look_back = min(max(LOOK_BACK_SECONDS, max_age), MAX_LOOK_BACK_SECONDS)
-    index = table.time_index(sampled=False)  # it never asks whether the index is complete: no backfill sample
-    # Through the time index where it serves (docs/time-index.md): a few Queries whatever the look-back.
-    if index.reader is not None and table.ranges.fanout_allowed()[0]:
-        return Freshness(index.reader.newest(now, RECENT_SECONDS, look_back, budget), now, max_age)
-    return Freshness(table.freshness.newest(now, RECENT_SECONDS, look_back, budget), now, max_age)
+    index = table.time_index(sampled=False)  # the backfill sample is of the whole table: the last seconds here
+    # Through the time index where it serves (docs/time-index.md): a few Queries whatever the look-back, and the last
+    # seconds on timestamp-index, for events whose writer does not add time_bucket yet: the index misses them, and
+    # the newest events are what this line is for. Where there are any, it is read as without the index.
+    if index.reader is None or not table.ranges.fanout_allowed()[0]:
+        return Freshness(table.freshness.newest(now, RECENT_SECONDS, look_back, budget), now, max_age)
+    through_index = index.reader.newest(now, RECENT_SECONDS, look_back, budget)
+    unkeyed = table.freshness.unkeyed(now, TIME_BUCKET_ATTRIBUTE, budget=budget)
+    checked = replace(through_index, calls=through_index.calls + unkeyed.calls,
+                      consumed_rcu=_sum(through_index.consumed_rcu, unkeyed.consumed_rcu))
+    if not unkeyed.count:
+        return Freshness(checked, now, max_age, index.reader.config.name)
+    found = table.freshness.newest(now, RECENT_SECONDS, look_back, budget)
+    why = (f"{unkeyed.count:,} event{'' if unkeyed.count == 1 else 's'} of the last {unkeyed.seconds} s "
+           f"{'has' if unkeyed.count == 1 else 'have'} no {TIME_BUCKET_ATTRIBUTE} (a writer does not add it yet), so "
+           f"the time index {index.reader.config.name} misses them: read on timestamp-index instead")
+    return Freshness(replace(found, calls=found.calls + checked.calls,
+                             consumed_rcu=_sum(found.consumed_rcu, checked.consumed_rcu)), now, max_age, None, why)
+
+
+def _sum(first: float | None, second: float | None) -> float | None:
+    return None if first is None and second is None else (first or 0.0) + (second or 0.0)
 
 
 def document(freshness: Freshness) -> dict[str, Any]:
@@ -111,6 +132,8 @@ def document(freshness: Freshness) -> dict[str, Any]:
         "seconds_from_memory": found.from_memory,
         "budget_spent": found.budget_spent,
         "read_at": found.read_at,
+        "time_index": freshness.time_index,
+        "time_index_not_used": freshness.index_not_used,
     }
     if not freshness.fresh:
         answer["reason"] = freshness.reason

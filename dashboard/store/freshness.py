@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from boto3.dynamodb.conditions import Attr
+
 from dashboard.formats import times
 
 from . import deadline
@@ -38,6 +40,8 @@ MEMORY_SECONDS = 7 * 86400
 WAVE = FANOUT_WORKERS // 2  # half the pool, as counting: other people's pages never wait behind it
 # A read stops with what it found when less than this is left of the request's deadline.
 DEADLINE_MARGIN = 0.5
+# The last seconds looked at on timestamp-index for events the time index misses (`FreshnessReader.unkeyed`).
+UNKEYED_SECONDS = 8
 _SECOND = timedelta(seconds=1)
 
 
@@ -81,6 +85,16 @@ class SecondMemory:
 
     def __len__(self) -> int:
         return len(self._seconds)
+
+
+@dataclass(frozen=True)
+class Unkeyed:
+    """Events of the last seconds that lack the time index's key, and what finding them cost."""
+
+    seconds: int
+    count: int
+    calls: int
+    consumed_rcu: float | None
 
 
 class FreshnessReader:
@@ -136,6 +150,30 @@ class FreshnessReader:
             done = read >= span or (newest is not None and read >= recent_seconds)
             if done or meter.spent():
                 return found_so_far(done)
+
+    def unkeyed(self, now: datetime, attribute: str, seconds: int = UNKEYED_SECONDS,
+                budget: ReadBudget | None = None) -> Unkeyed:
+        """How many events of the last `seconds` up to `now` have no `attribute` (the time index's key): a COUNT
+        Query a second on timestamp-index, side by side. A writer that does not add it yet shows here at once, where
+        the backfill sample (store/backfillsample.py) sees it only once its events are a fair share of the table."""
+        meter = Meter(budget)
+        last = now.replace(microsecond=0)
+        wave = [times.format_stored(last - n * _SECOND) for n in range(seconds)]
+        counts = deadline.on_pool(self._pool, lambda second: self._count(second, attribute, meter), wave,
+                                  "the Queries for events without the time index's key")
+        return Unkeyed(seconds, sum(counts), meter.calls, meter.rcu)
+
+    def _count(self, second: str, attribute: str, meter: Meter) -> int:
+        request = read_request(self.table_name, second_condition(second), Attr(attribute).not_exists())
+        request["Select"] = "COUNT"
+        count, start = 0, None
+        while True:
+            response = meter.record(call(self._dynamodb.query, self.table_name, **request,
+                                         **({"ExclusiveStartKey": start} if start else {})))
+            count += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return count
 
     def _second(self, second: str, meter: Meter) -> tuple[int, str | None]:
         """How many events one second holds and the greatest id among them: the ids only, every answer of it."""
