@@ -49,6 +49,8 @@ ROWS = 25
 LANDING_SECONDS = 15 * 60  # the landing page's window (questions/windows.py: now-15m to now)
 # Raw per-second COUNT Queries are run for windows up to this long; longer ones are estimated from that rate.
 RAW_SECONDS_RUN = 3600
+# Passes of every request after the timed ones, the worker's memory taken after each (bench/scalereport.py).
+MEMORY_CYCLES = 4
 
 
 def log(message: str) -> None:
@@ -144,7 +146,8 @@ def cases(newest: str, first_day: str, raw: ScaleRaw, indexed: bool) -> list[dic
                       "path": f"/api/timeline?{query}", "window": [start, newest], "raw": raw_count,
                       "raw_seconds": seconds})
         found.append({"name": f"breakdown_{short}", "label": f"{short} range, top values", "kind": "breakdown",
-                      "path": f"/api/breakdown?{query}", "window": [start, newest], "raw": None})
+                      "path": f"/api/breakdown?{query}", "window": [start, newest],
+                      "raw": partial(raw.index_tally if indexed else raw.seconds_tally, start, newest)})
     # The worst case of a first page through the index: 7 days that end just before the first event, so that
     # every bucket is empty and every partition is read (N × 8 Queries).
     quiet_end = format_stored(datetime.fromisoformat(first_day) - timedelta(seconds=1))
@@ -255,13 +258,21 @@ def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found:
             measured[case["name"]] = {"label": case["label"], "path": case["path"],
                                       **measure(case, client, counting, proxy, rounds, direct.workers_cpu_ns)}
             log(f"{label} {case['name']}: {scalereport.one_line(measured[case['name']])}")
-        rss_after = direct.worker_rss_mb()
+        rss_measured = direct.worker_rss_mb()
+        # Then a few more passes of every request, the worker's memory after each: does it level off?
+        rss_cycles = []
+        for _ in range(MEMORY_CYCLES):
+            for case in found:
+                client.get(case["path"])
+            rss_cycles.append(direct.worker_rss_mb())
+        rss_after = rss_cycles[-1] if rss_cycles else rss_measured
         client.close()
         counting.close()
     finally:
         direct.stop()
         counted.stop()
-    return {"cases": measured, "rss_mb": {"start": rss_start, "before": rss_before, "after": rss_after}}
+    return {"cases": measured, "rss_mb": {"start": rss_start, "before": rss_before, "measured": rss_measured,
+                                          "cycles": rss_cycles, "after": rss_after}}
 
 
 def estimate_raw(result: dict[str, Any]) -> None:

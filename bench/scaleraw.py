@@ -3,12 +3,17 @@
 Through the time index (partition `YYYY-MM-DD#<shard>`, sort key `timestamp`): a window is one `BETWEEN` Query per
 shard of each daily bucket, the shards of a bucket side by side, newest bucket first for a newest-first page.
 Without it (`timestamp-index`, hash key only): one Query per second, newest first, at most MAX_CALLS of them.
-Each call asks for its consumed capacity, so the raw side's RCUs stand beside the dashboard's.
+Each call asks for its consumed capacity, so the raw side's RCUs stand beside the dashboard's. Top values: the same
+reads with a projection of the breakdown's fields, every answer's items tallied in Python (a Counter a field and the
+processing lags), stopped at the dashboard's read budget (READ_BUDGET_RCU 2,000) as the breakdown is.
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
-from collections.abc import Mapping
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +25,10 @@ from botocore.config import Config
 SECOND = timedelta(seconds=1)
 # A raw read stops here, as the dashboard's read budget stops its reads (READ_BUDGET_RCU 2,000: 4,000 minimum reads).
 MAX_CALLS = 4000
+MAX_RCU = 2000.0
+# What a breakdown reads (dashboard/questions/breakdown.py): its default fields and the two the lag needs.
+TALLIED = ("event_type", "source", "event_name", "content_type", "size")
+LAG = ("timestamp", "processed_at")
 Answer = TypeVar("Answer", bound=Mapping[str, Any])
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -36,6 +45,18 @@ class Tally:
         self.calls += 1
         self.rcu += float((answer.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
         return answer
+
+    def tally(self, items: Iterable[Mapping[str, Any]], values: dict[str, Counter[str]], lags: list[float]) -> None:
+        """Top values and processing lags of an answer's items, from DynamoDB's own JSON."""
+        for item in items:
+            self.items += 1
+            for name in TALLIED:
+                attribute = item.get(name)
+                values.setdefault(name, Counter())[next(iter(attribute.values())) if attribute else ""] += 1
+            stamps = [next(iter(item[name].values())) for name in LAG if name in item]
+            if len(stamps) == 2:
+                with contextlib.suppress(ValueError):  # a processed_at that is not a time has no lag
+                    lags.append((parse(stamps[1]) - parse(stamps[0])).total_seconds())
 
     def merged(self, other: Tally) -> Tally:
         return Tally(self.calls + other.calls, self.rcu + other.rcu, self.items + other.items)
@@ -144,6 +165,37 @@ class ScaleRaw:
         newest = self.index_page(stamp(moment - (look_back - 1) * SECOND), now, 0)
         return newest.merged(self.index_count(stamp(moment - (recent - 1) * SECOND), now))
 
+    def _shard_tally(self, partition: str, low: str, high: str, spent: list[float], lock: threading.Lock,
+                     values: dict[str, Counter[str]], lags: list[float]) -> Tally:
+        """A shard's part of a bucket read to its end (a megabyte an answer) and tallied, until the budget is spent."""
+        tally = Tally()
+        request = {**_projection(b="time_bucket", t="timestamp"), "TableName": self.table, "IndexName": self.index,
+                   "KeyConditionExpression": "#b = :b AND #t BETWEEN :lo AND :hi",
+                   "ExpressionAttributeValues": {":b": {"S": partition}, ":lo": {"S": low}, ":hi": {"S": high}},
+                   "ScanIndexForward": False, "ReturnConsumedCapacity": "TOTAL"}
+        while spent[0] < MAX_RCU:
+            answer = tally.add(self.dynamodb.query(**request))
+            with lock:
+                spent[0] += float((answer.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0)
+                tally.tally(answer["Items"], values, lags)
+            if "LastEvaluatedKey" not in answer:
+                break
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return tally
+
+    def index_tally(self, start: str, end: str) -> Tally:
+        """A window's top values: newest bucket first, its shards side by side, every event's fields tallied."""
+        total, spent, lock = Tally(), [0.0], threading.Lock()
+        values: dict[str, Counter[str]] = {}
+        lags: list[float] = []
+        for day, low, high in reversed(day_buckets(start, end)):
+            if spent[0] >= MAX_RCU:
+                break
+            parts = [(f"{day}#{n}", low, high, spent, lock, values, lags) for n in range(self.shards)]
+            for tally in self.pool.map(lambda part: self._shard_tally(*part), parts):
+                total = total.merged(tally)
+        return total
+
     # Without it: a Query per second on timestamp-index.
 
     def _second(self, second: str, count_only: bool) -> Tally:
@@ -167,6 +219,36 @@ class ScaleRaw:
             wave = min(wave * 2, 8)
         return total
 
+    def seconds_tally(self, start: str, end: str) -> Tally:
+        """A window's top values by fan-out: a Query a second with the breakdown's projection, newest first, 8 side
+        by side, every event tallied, until the window's start, MAX_CALLS Queries or the read budget."""
+        total, moment, first = Tally(), parse(end), parse(start)
+        values: dict[str, Counter[str]] = {}
+        lags: list[float] = []
+
+        def second(stamp_: str) -> tuple[Tally, list[Mapping[str, Any]]]:
+            tally, items = Tally(), list[Mapping[str, Any]]()
+            request: dict[str, Any] = {
+                **_projection(ts="timestamp"), "TableName": self.table, "IndexName": "timestamp-index",
+                "KeyConditionExpression": "#ts = :t", "ExpressionAttributeValues": {":t": {"S": stamp_}},
+                "ReturnConsumedCapacity": "TOTAL"}
+            while True:
+                answer = tally.add(self.dynamodb.query(**request))
+                items.extend(answer["Items"])
+                if "LastEvaluatedKey" not in answer:
+                    return tally, items
+                request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+        while moment >= first and total.calls < MAX_CALLS and total.rcu < MAX_RCU:
+            seconds: list[str] = []
+            while len(seconds) < 8 and moment >= first:
+                seconds.append(stamp(moment))
+                moment -= SECOND
+            for tally, items in self.pool.map(second, seconds):
+                tally.tally(items, values, lags)
+                total = total.merged(tally)
+        return total
+
     def seconds_count(self, start: str, end: str) -> Tally:
         """Every second of the window counted, a COUNT Query each, 8 at a time."""
         first, last = parse(start), parse(end)
@@ -186,3 +268,11 @@ class ScaleRaw:
             wave = self.seconds_count(stamp(moment - (back + 7) * SECOND), stamp(moment - back * SECOND))
             total, back = total.merged(wave), back + 8
         return total
+
+
+def _projection(**keys: str) -> dict[str, Any]:
+    """The breakdown's fields and the lag's two, by placeholder (timestamp and size are reserved words), with the key
+    condition's own placeholders."""
+    names = {f"#a{n}": name for n, name in enumerate((*TALLIED, *LAG))}
+    return {"ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": {**names, **{f"#{key}": name for key, name in keys.items()}}}
