@@ -141,6 +141,30 @@ def test_a_budget_cut_short_says_exactly_what_was_counted_and_its_calls_are_coun
     assert "Over the first " in page
 
 
+@pytest.mark.parametrize("plan", ["fanout", "scan"])
+def test_a_week_long_breakdown_never_holds_every_second_of_it(table, events, plan):
+    """A week is 604,800 seconds: a worker once built them all as a list and a dict on each request (about 100 MB
+    at its peak). Now the fan-out walks them as it reads, and the Scan keeps only the seconds that hold events."""
+    import tracemalloc
+
+    app = create_app(settings_for(table.name, READ_BUDGET_RCU="20", READ_BUDGET_SECONDS=300), table=table)
+    client = app.test_client()
+    week = {"from": stamp(BUSY - timedelta(days=6)), "to": stamp(BUSY + timedelta(seconds=86_399)), "plan": plan}
+    client.get("/api/events", query_string={**week, "limit": 1})  # the plan's sample, once
+    tracemalloc.start()
+    try:
+        answer = body(client.get("/api/breakdown", query_string=week))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert answer["seconds"] == 7 * 86_400
+    if plan == "fanout":
+        assert not answer["complete"] and 0 < answer["seconds_counted"] < 7 * 86_400
+    else:
+        assert answer["counted"] == len(chosen(events, "", week["from"], week["to"]))
+    assert peak < 20_000_000, f"{peak / 1e6:.1f} MB at the peak"
+
+
 def test_a_scan_cut_short_says_how_much_of_the_table_it_read(table, events, monkeypatch):
     app = create_app(settings_for(table.name, READ_BUDGET_RCU="1", READ_BUDGET_SECONDS=300), table=table)
     monkeypatch.setattr(table.windows, "scan_page", 20)

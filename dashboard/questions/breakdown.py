@@ -16,9 +16,8 @@ from typing import Any, NamedTuple
 
 from dashboard.formats import present, times
 from dashboard.store import ReadBudget, Table, WindowItems
-from dashboard.store.ranges import seconds_to_read
 
-from . import charts, indexreads, indextallies, plans, tallies
+from . import charts, indexreads, indextallies, plans, secondtallies, tallies
 from .listing import BadParameter, ListingQuery, TimeRange, range_plan
 from .tallies import Lag, Tally
 from .timeline import Bucket, bucket_for, epoch, stored
@@ -169,42 +168,21 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
                              _lag_bars(span.start, span.end, bars_of, firsts, per_bar, fields), bars_of,
                              indexreads.whole_range_choice(index, span).reason)
         reason = f"{choice.reason}; {not_used}" if not_used else choice.reason
-    cache = table.windows.cache
     scope = f"{table.name}|{','.join(fields)}"
-    every = list(seconds_to_read(span, None))
-    known: dict[str, Any] = {second: cache.get((scope, query.filters, second)) for second in every}
-    from_cache = sum(found is not None for found in known.values())
+    window_seconds = epoch(span.end) - epoch(span.start) + 1
     covered: int | None = None
     if plan == plans.FANOUT:
-        read = table.windows.by_seconds(iter([s for s in every if known[s] is None]), names, query.filters, budget)
-        per_second = {second: tallies.tally(events, fields) for second, events in read.per_second.items()}
-        counted: list[Tally] = []
-        for second in every:  # the seconds counted from the first, cached or read, up to the first gap
-            found = known[second] if known[second] is not None else per_second.get(second)
-            if found is None:
-                break
-            counted.append(found)
+        read, every, counted, from_cache = secondtallies.by_fanout(table, span, query.filters, names, fields,
+                                                                   budget, scope)
         covered = len(counted)
-        read = replace(read, complete=covered == len(every), seconds_read=covered)
-        for second, made in per_second.items():
-            cache.put((scope, query.filters, second), made)
+        read = replace(read, complete=covered == window_seconds, seconds_read=covered)
     else:
-        if all(found is not None for found in known.values()):
-            read = WindowItems({}, [], True, None, 0, None, 0, "scan")
-            counted = [known[second] for second in every]
-        else:
-            read = table.windows.by_scan(span, names, query.filters, budget, allowed)
-            from_cache = 0
-            empty = tallies.tally([], fields)
-            per_second = {second: tallies.tally(events, fields) for second, events in read.per_second.items()}
-            counted = [per_second.get(second, empty) for second in every]
-            if read.complete and allowed:  # only then is every event placed on the second the index holds it at
-                for second, made in zip(every, counted, strict=True):
-                    cache.put((scope, query.filters, second), made)
+        read, every, counted, from_cache = secondtallies.by_scan(table, span, query.filters, names, fields,
+                                                                 budget, allowed, scope)
     made = tallies.total(counted, fields)
     bucket = bucket_for(span.start, span.end) if query.range is not None else None
     lag_bars = _lag_bars(span.start, span.end, bucket, every, counted, fields) if bucket else []
-    return Breakdown(query, fields, span.start, span.end, made, read, from_cache, len(every), covered,
+    return Breakdown(query, fields, span.start, span.end, made, read, from_cache, window_seconds, covered,
                      table.status.approximate_count(), lag_bars, bucket, reason)
 
 
