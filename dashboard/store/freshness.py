@@ -166,14 +166,7 @@ class FreshnessReader:
     def _count(self, second: str, attribute: str, meter: Meter) -> int:
         request = read_request(self.table_name, second_condition(second), Attr(attribute).not_exists())
         request["Select"] = "COUNT"
-        count, start = 0, None
-        while True:
-            response = meter.record(call(self._dynamodb.query, self.table_name, **request,
-                                         **({"ExclusiveStartKey": start} if start else {})))
-            count += int(response.get("Count", 0))
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return count
+        return meter.count(self._dynamodb.query, self.table_name, request)
 
     def _second(self, second: str, meter: Meter) -> tuple[int, str | None]:
         """How many events one second holds and the greatest id among them: the ids only, every answer of it."""

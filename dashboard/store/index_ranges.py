@@ -148,15 +148,7 @@ class IndexRangeReader:
         key = Key(TIME_BUCKET_ATTRIBUTE).eq(partition) & Key(TIMESTAMP_ATTRIBUTE).between(span.start, span.end)
         request = read_request(self.table_name, key)
         request.update(IndexName=self.config.name, Select="COUNT")
-        count = 0
-        start: dict[str, Any] | None = None
-        while True:
-            response = meter.record(call(self._dynamodb.query, self.table_name, **request,
-                                         **({"ExclusiveStartKey": start} if start else {})))
-            count += int(response.get("Count", 0))
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return count
+        return meter.count(self._dynamodb.query, self.table_name, request)
 
     def _buckets(self, span: Span, after: Keyset | None) -> list[tuple[str, str, str]]:
         """(bucket, its first second, its last second) in reading order, clipped to the range and past `after`."""

@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from . import deadline
 from .conditions import all_of
-from .errors import DeadlineExceeded
+from .errors import DeadlineExceeded, call
 from .records import INSERTED_HERE, TEST_MARK, Filters, ReadBudget
 
 if TYPE_CHECKING:
@@ -66,6 +66,18 @@ class Meter:
             if units is not None:
                 self.rcu = (self.rcu or 0.0) + float(units)
         return response
+
+    def count(self, query: Callable[..., Any], table_name: str, request: dict[str, Any]) -> int:
+        """A Select=COUNT Query read to its end, each answer recorded: the events it counted."""
+        count = 0
+        start: dict[str, Any] | None = None
+        while True:
+            more = {"ExclusiveStartKey": start} if start else {}
+            response = self.record(call(query, table_name, **request, **more))
+            count += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return count
 
     def seconds_left(self) -> float | None:
         """Seconds of the budget's time still unspent (None without a budget)."""
