@@ -50,7 +50,7 @@ LANDING_SECONDS = 15 * 60  # the landing page's window (questions/windows.py: no
 # Raw per-second COUNT Queries are run for windows up to this long; longer ones are estimated from that rate.
 RAW_SECONDS_RUN = 3600
 # Passes of every request after the timed ones, the worker's memory taken after each (bench/scalereport.py).
-MEMORY_CYCLES = 4
+MEMORY_CYCLES = 8
 
 
 def log(message: str) -> None:
@@ -256,7 +256,8 @@ def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found:
         measured: dict[str, Any] = {}
         for case in found:
             measured[case["name"]] = {"label": case["label"], "path": case["path"],
-                                      **measure(case, client, counting, proxy, rounds, direct.workers_cpu_ns)}
+                                      **measure(case, client, counting, proxy, rounds, direct.workers_cpu_ns),
+                                      "rss_after_mb": direct.worker_rss_mb()}
             log(f"{label} {case['name']}: {scalereport.one_line(measured[case['name']])}")
         rss_measured = direct.worker_rss_mb()
         # Then a few more passes of every request, the worker's memory after each: does it level off?
