@@ -159,11 +159,23 @@ class ScaleRaw:
             total = total.merged(tally)
         return total
 
-    def index_newest(self, now: str, look_back: int = 3600, recent: int = 300) -> Tally:
-        """The freshness question: the newest event (a one-event page of the look-back) and a 5-minute count."""
+    def index_newest(self, now: str, look_back: int = 3600, recent: int = 300, unkeyed: int = 8) -> Tally:
+        """The freshness question: the newest event (a one-event page of the look-back), a 5-minute count, and the
+        last `unkeyed` seconds' events without time_bucket on timestamp-index (a COUNT Query a second, 8 at a time)."""
         moment = parse(now)
         newest = self.index_page(stamp(moment - (look_back - 1) * SECOND), now, 0)
-        return newest.merged(self.index_count(stamp(moment - (recent - 1) * SECOND), now))
+        found = newest.merged(self.index_count(stamp(moment - (recent - 1) * SECOND), now))
+        seconds = [stamp(moment - n * SECOND) for n in range(unkeyed)]
+        for tally in self.pool.map(self._unkeyed_second, seconds):
+            found = found.merged(Tally(tally.calls, tally.rcu))
+        return found
+
+    def _unkeyed_second(self, second: str) -> Tally:
+        return self._counted({
+            "TableName": self.table, "IndexName": "timestamp-index", "Select": "COUNT",
+            "KeyConditionExpression": "#t = :t", "FilterExpression": "attribute_not_exists(#b)",
+            "ExpressionAttributeNames": {"#t": "timestamp", "#b": "time_bucket"},
+            "ExpressionAttributeValues": {":t": {"S": second}}, "ReturnConsumedCapacity": "TOTAL"})
 
     def _shard_tally(self, partition: str, low: str, high: str, spent: list[float], lock: threading.Lock,
                      values: dict[str, Counter[str]], lags: list[float]) -> Tally:
