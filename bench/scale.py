@@ -242,7 +242,7 @@ def measure(case: dict[str, Any], client: timing.PageClient, counting: timing.Pa
 
 
 def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found: list[dict[str, Any]],
-                   rounds: int, stack: ExitStack) -> dict[str, Any]:
+                   rounds: int, stack: ExitStack, passes: int = MEMORY_CYCLES) -> dict[str, Any]:
     direct = serving.Gunicorn(env, workers=1)
     counted = serving.Gunicorn({**env, "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint}, workers=1)
     try:
@@ -262,7 +262,7 @@ def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found:
         rss_measured = direct.worker_rss_mb()
         # Then a few more passes of every request, the worker's memory after each: does it level off?
         rss_cycles = []
-        for _ in range(MEMORY_CYCLES):
+        for _ in range(passes):
             for case in found:
                 client.get(case["path"])
             rss_cycles.append(direct.worker_rss_mb())
@@ -278,7 +278,7 @@ def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found:
 
 def estimate_raw(result: dict[str, Any]) -> None:
     """Raw per-second timelines not run (a day is 86,400 Queries): their time at the 1-hour timeline's rate."""
-    cases = result["configs"]["no_index"]["cases"]
+    cases = result["configs"].get("no_index", {}).get("cases", {})
     hour = cases.get("timeline_1h", {}).get("raw", {})
     per_call = hour["p50_ms"] / hour["calls"] if hour.get("p50_ms") and hour.get("calls") else None
     for short, _ in WINDOWS:
@@ -295,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="BatchWriteItem threads while loading (default 4)")
     parser.add_argument("--fresh", action="store_true", help="drop the kept dynalite directory and load again")
     parser.add_argument("--load-only", action="store_true", help="load (or top up) the table, measure nothing")
+    parser.add_argument("--config", choices=("index", "no_index"),
+                        help="measure one configuration only (its JSON to scale-CONFIG.json, no write-up)")
+    parser.add_argument("--passes", type=int, default=MEMORY_CYCLES,
+                        help=f"passes of every request after the timed ones, memory read after each ({MEMORY_CYCLES})")
     parser.add_argument("--no-write-up", action="store_true", help="the JSON only: leave the Markdown files alone")
     args = parser.parse_args(argv)
     for name in [name for name in os.environ if name.startswith("AWS_")]:
@@ -331,21 +335,23 @@ def main(argv: list[str] | None = None) -> int:
         first_day = format_stored(datetime.fromisoformat(marker.end) - timedelta(days=scaledata.DAYS))
         result["configs"] = {}
         for label, indexed in (("index", True), ("no_index", False)):
+            if args.config not in (None, label):
+                continue
             env = {**base, "TIME_INDEX": scaledata.INDEX.name} if indexed else base
             result["configs"][label] = measure_config(label, env, proxy, cases(newest, first_day, raw, indexed),
-                                                      rounds, stack)
+                                                      rounds, stack, args.passes)
         result["table"]["trickled"] = trickle.written
     estimate_raw(result)
     result["targets"] = scalereport.targets(result)
     result["load_average"]["end"] = [round(n, 2) for n in os.getloadavg()]
     result["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("scale-quick.json" if args.quick else "scale.json")
+    out = RESULTS / ("scale-quick.json" if args.quick else f"scale-{args.config}.json" if args.config else "scale.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     log(f"written to {out}")
     for line in scalereport.markdown(result):
         print(line)
-    if not args.quick and not args.no_write_up:
+    if not args.quick and not args.no_write_up and not args.config:
         scalereport.write(result)
     return 0
 
