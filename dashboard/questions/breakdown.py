@@ -151,6 +151,7 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
                          [], None)
     time_range = query.range or TimeRange(query.timestamp or "", query.timestamp or "")
     span = time_range.span()
+    window_seconds = epoch(span.end) - epoch(span.start) + 1
     plan, allowed, reason = plans.FANOUT, True, None
     if query.range is not None:
         choice, allowed = range_plan(table, time_range)
@@ -162,14 +163,12 @@ def count(table: Table, query: ListingQuery, fields: tuple[str, ...], budget: Re
             bars_of = bucket_for(span.start, span.end)
             read, made, firsts, per_bar = indextallies.read(index.reader, span, names, fields, query.filters, budget,
                                                             bars_of)
-            seconds = epoch(span.end) - epoch(span.start) + 1
-            return Breakdown(query, fields, span.start, span.end, made, read, 0, seconds, read.seconds_read,
+            return Breakdown(query, fields, span.start, span.end, made, read, 0, window_seconds, read.seconds_read,
                              table.status.approximate_count(),
                              _lag_bars(span.start, span.end, bars_of, firsts, per_bar, fields), bars_of,
                              indexreads.whole_range_choice(index, span).reason)
         reason = f"{choice.reason}; {not_used}" if not_used else choice.reason
     scope = f"{table.name}|{','.join(fields)}"
-    window_seconds = epoch(span.end) - epoch(span.start) + 1
     covered: int | None = None
     if plan == plans.FANOUT:
         read, every, counted, from_cache = secondtallies.by_fanout(table, span, query.filters, names, fields,
