@@ -10,7 +10,7 @@ from dashboard.app import create_app
 from dashboard.formats.times import format_stored
 from dashboard.questions import freshness
 from dashboard.store import ReadBudget, Table
-from dashboard.store.freshness import SETTLE_SECONDS, WAVE
+from dashboard.store.freshness import EMPTY_SECOND, MEMORY_SECONDS, SETTLE_SECONDS, WAVE, SecondMemory
 from tests.conftest import LiveServer, admin, put_items, read_calls, settings_for, unique_table
 
 BUDGET = ReadBudget(30, 100_000)
@@ -53,6 +53,20 @@ def test_settled_seconds_are_remembered_so_a_quiet_table_costs_its_look_back_onc
     # Only the seconds since the first read and those not settled then, in waves of WAVE seconds.
     assert first >= 3600 and again <= (later - started).total_seconds() + 1 + SETTLE_SECONDS + WAVE
     assert set(calls) == {"Query"}
+
+
+def test_the_memory_of_seconds_holds_the_longest_look_back_and_no_more():
+    # A day's look-back (the longest max_age) is remembered whole, with an hour of seconds since it was read;
+    # a week, as before, was 150 MB a table that no question reads.
+    assert freshness.MAX_LOOK_BACK_SECONDS <= MEMORY_SECONDS <= freshness.MAX_LOOK_BACK_SECONDS + 3600
+    memory = SecondMemory(size=3)
+    for n in range(5):
+        memory.put(f"2024-01-01T00:00:0{n}Z", (0, None))
+    assert len(memory) == 3 and memory.get("2024-01-01T00:00:01Z") is None
+    # Every empty second holds one shared value, not a tuple of its own.
+    assert memory.get("2024-01-01T00:00:04Z") is EMPTY_SECOND is memory.get("2024-01-01T00:00:03Z")
+    memory.put("2024-01-01T00:00:05Z", (2, "e-9"))
+    assert memory.get("2024-01-01T00:00:05Z") == (2, "e-9") and memory.get("2024-01-01T00:00:02Z") is None
 
 
 def test_the_request_deadline_ends_the_read_with_what_it_found_not_a_503(client, table):

@@ -35,14 +35,16 @@ if TYPE_CHECKING:
 # A second is remembered once it ended this long ago: the pipeline writes a moment after an event's time, and a
 # Query on the index sees the write a moment after that.
 SETTLE_SECONDS = 15
-# Seconds remembered per table: a week of look-back at most is far more than any freshness question asks.
-MEMORY_SECONDS = 7 * 86400
+# Seconds remembered per table: the longest look-back a freshness question may ask (a day) and an hour of seconds
+# since. At its bound, 15 MB (empty seconds) to 30 MB (an event each); a worker reaches it after a day of reads.
+MEMORY_SECONDS = 86400 + 3600
 WAVE = FANOUT_WORKERS // 2  # half the pool, as counting: other people's pages never wait behind it
 # A read stops with what it found when less than this is left of the request's deadline.
 DEADLINE_MARGIN = 0.5
 # The last seconds looked at on timestamp-index for events the time index misses (`FreshnessReader.unkeyed`).
 UNKEYED_SECONDS = 8
 _SECOND = timedelta(seconds=1)
+EMPTY_SECOND: tuple[int, str | None] = (0, None)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class Newest:
 
 
 class SecondMemory:
-    """(count, last event id) of settled seconds, per process: an LRU of `size` seconds."""
+    """(count, last event id) of settled seconds, per process: an LRU of `size` seconds. Every empty second holds
+    the one shared `EMPTY_SECOND`, so a quiet table's day costs its keys and little more."""
 
     def __init__(self, size: int = MEMORY_SECONDS):
         self.size = size
@@ -77,6 +80,8 @@ class SecondMemory:
             return found
 
     def put(self, second: str, found: tuple[int, str | None]) -> None:
+        if found == EMPTY_SECOND:
+            found = EMPTY_SECOND
         with self._lock:
             self._seconds[second] = found
             self._seconds.move_to_end(second)
