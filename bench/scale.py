@@ -11,6 +11,9 @@ whether it was complete, the p50 over a few repetitions beside the same reads ma
 (bench/scaleraw.py), and the gunicorn worker's memory before and after. A trickle at the table's own mean rate
 keeps writing while it measures, so that "now" stays live. Results: bench/results/scale.json (scale-quick.json),
 bench/RESULTS.md's and docs/benchmarks.md's scale sections are written from it (`--no-write-up` to skip).
+`--config no_index --passes 100` measures one configuration with a long tail of passes (scale-CONFIG.json);
+`--traced` adds the worker's Python heap (tracemalloc) after each pass and what grew in it between the first pass and
+the last, to tell a leak from malloc's high-water marks (scale-CONFIG-traced.json; its times are not figures).
 """
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +42,7 @@ from dashboard.store import Table
 from dashboard.store.admin import TableAdmin
 from dashboard.store.time_index import keyed
 
-from . import backends, scaledata, scalereport, serving, timing
+from . import backends, memory, scaledata, scalereport, serving, timing
 from .cases import page_facts, rows_in
 from .scaleraw import MAX_CALLS, ScaleRaw, Tally
 from .wire import CountingProxy
@@ -242,17 +247,21 @@ def measure(case: dict[str, Any], client: timing.PageClient, counting: timing.Pa
 
 
 def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found: list[dict[str, Any]],
-                   rounds: int, stack: ExitStack, passes: int = MEMORY_CYCLES) -> dict[str, Any]:
-    direct = serving.Gunicorn(env, workers=1)
+                   rounds: int, stack: ExitStack, passes: int = MEMORY_CYCLES,
+                   traced_to: Path | None = None) -> dict[str, Any]:
+    heap = TracedHeap(traced_to) if traced_to else None
+    direct = (serving.Gunicorn({**env, **heap.env}, workers=1, config=TRACED_CONFIG) if heap
+              else serving.Gunicorn(env, workers=1))
     counted = serving.Gunicorn({**env, "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint}, workers=1)
     try:
-        direct.wait_until_up()
+        direct.wait_until_up(300 if heap else 60)  # importing everything under tracemalloc is slow
         counted.wait_until_up()
         client, counting = timing.PageClient(direct.port), timing.PageClient(counted.port)
         rss_start = direct.worker_rss_mb()
         for case in found:  # a warm-up pass, so that "before" is a worker that has served every request once
             client.get(case["path"])
         rss_before = direct.worker_rss_mb()
+        heap_before = heap.mb(direct.pids) if heap else None
         measured: dict[str, Any] = {}
         for case in found:
             measured[case["name"]] = {"label": case["label"], "path": case["path"],
@@ -261,19 +270,67 @@ def measure_config(label: str, env: dict[str, str], proxy: CountingProxy, found:
             log(f"{label} {case['name']}: {scalereport.one_line(measured[case['name']])}")
         rss_measured = direct.worker_rss_mb()
         # Then a few more passes of every request, the worker's memory after each: does it level off?
-        rss_cycles = []
+        rss_cycles, heap_cycles = [], []
+        if heap:
+            heap.snapshot(direct.pids)
         for _ in range(passes):
             for case in found:
                 client.get(case["path"])
             rss_cycles.append(direct.worker_rss_mb())
+            if heap:
+                heap_cycles.append(heap.mb(direct.pids))
         rss_after = rss_cycles[-1] if rss_cycles else rss_measured
+        grew = heap.snapshot(direct.pids) if heap else []
         client.close()
         counting.close()
     finally:
         direct.stop()
         counted.stop()
     return {"cases": measured, "rss_mb": {"start": rss_start, "before": rss_before, "measured": rss_measured,
-                                          "cycles": rss_cycles, "after": rss_after}}
+                                          "cycles": rss_cycles, "after": rss_after},
+            **({"python_heap_mb": {"before": heap_before, "cycles": heap_cycles}, "python_heap_grew": grew}
+               if heap else {})}
+
+
+TRACED_CONFIG = "bench/traced_gunicorn.py"
+
+
+class TracedHeap:
+    """With --traced: the worker runs under tracemalloc (bench/traced_gunicorn.py), which writes the Python heap it
+    traces every TRACEMALLOC_SAMPLE_SECONDS to `<pid>.traced`; `mb` waits for a sample taken after the pass."""
+
+    SAMPLE_SECONDS = 0.5
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.env = {"TRACEMALLOC_DIR": str(folder), "TRACEMALLOC_SAMPLE_SECONDS": str(self.SAMPLE_SECONDS)}
+        self.taken = 0  # snapshots taken
+
+    def mb(self, pids: list[int]) -> dict[int, float]:
+        time.sleep(3 * self.SAMPLE_SECONDS)
+        found = {}
+        for pid in pids:
+            lines = (self.folder / f"{pid}.traced").read_text().split("\n")
+            last = [line for line in lines if line.strip()][-1]
+            found[pid] = round(int(last.split()[1]) / 1e6, 1)
+        return found
+
+    def snapshot(self, pids: list[int]) -> list[str]:
+        """A tracemalloc snapshot of each worker (SIGUSR2); from the second on, what grew since the first."""
+        self.taken += 1
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR2)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(self._path(pid, "done").exists() for pid in pids):
+            time.sleep(0.5)
+        if self.taken < 2:
+            return []
+        return [line for pid in pids
+                for line in memory.snapshot_diff(self._path(pid, "snapshot", 1), self._path(pid, "snapshot"))]
+
+    def _path(self, pid: int, kind: str, taken: int | None = None) -> Path:
+        return self.folder / f"{pid}-{taken or self.taken}.{kind}"
 
 
 def estimate_raw(result: dict[str, Any]) -> None:
@@ -299,8 +356,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure one configuration only (its JSON to scale-CONFIG.json, no write-up)")
     parser.add_argument("--passes", type=int, default=MEMORY_CYCLES,
                         help=f"passes of every request after the timed ones, memory read after each ({MEMORY_CYCLES})")
+    parser.add_argument("--traced", action="store_true",
+                        help="the uncounted worker under tracemalloc: its Python heap after each pass beside the RSS "
+                             "(slower: for what grows, not for times; needs --config)")
     parser.add_argument("--no-write-up", action="store_true", help="the JSON only: leave the Markdown files alone")
     args = parser.parse_args(argv)
+    if args.traced and not args.config:
+        parser.error("--traced measures one configuration: add --config index or --config no_index")
     for name in [name for name in os.environ if name.startswith("AWS_")]:
         del os.environ[name]
     items = args.items or (20_000 if args.quick else 1_000_000)
@@ -338,15 +400,17 @@ def main(argv: list[str] | None = None) -> int:
             if args.config not in (None, label):
                 continue
             env = {**base, "TIME_INDEX": scaledata.INDEX.name} if indexed else base
+            traced_to = Path(stack.enter_context(tempfile.TemporaryDirectory())) if args.traced else None
             result["configs"][label] = measure_config(label, env, proxy, cases(newest, first_day, raw, indexed),
-                                                      rounds, stack, args.passes)
+                                                      rounds, stack, args.passes, traced_to)
         result["table"]["trickled"] = trickle.written
     estimate_raw(result)
     result["targets"] = scalereport.targets(result)
     result["load_average"]["end"] = [round(n, 2) for n in os.getloadavg()]
     result["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("scale-quick.json" if args.quick else f"scale-{args.config}.json" if args.config else "scale.json")
+    out = RESULTS / ("scale-quick.json" if args.quick else
+                     f"scale-{args.config}{'-traced' if args.traced else ''}.json" if args.config else "scale.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     log(f"written to {out}")
     for line in scalereport.markdown(result):

@@ -105,6 +105,16 @@ def _memory_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                           "value": f"{rise:+.1f} MB ({_mb(_peaks(cycles[:half]))} then {_mb(_peaks(cycles[half:]))}); "
                                    f"growth in each request's timed part: {_by_case(config)}",
                           "passed": rise < MAX_PEAK_RISE_MB})
+        heap = (config.get("python_heap_mb") or {}).get("cycles") or []
+        if len(heap) >= 4:  # --traced: what Python itself holds, beside the RSS that malloc's high-water marks lift
+            half = len(heap) // 2
+            rise = max(_growth(_peaks(heap[:half]), _peaks(heap[half:])), 0.0)
+            found.append({"target": f"Python heap {CONFIGS[label]} (tracemalloc): its peak over the last "
+                                    f"{len(heap) - half} passes less than {MAX_PEAK_RISE_MB:g} MB above its peak "
+                                    f"over the {half} before",
+                          "value": f"{rise:+.1f} MB; after the warm-up {_mb(config['python_heap_mb']['before'])}, "
+                                   f"then after each pass {' → '.join(_mb(cycle) for cycle in heap)}",
+                          "passed": rise < MAX_PEAK_RISE_MB})
     return found
 
 

@@ -97,9 +97,10 @@ class Gunicorn:
 
     PORT_ATTEMPTS = 3  # a port can still be taken by another listener between the probe and gunicorn's bind
 
-    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 2, config: str = "gunicorn.conf.py") -> None:
         self.env = env
         self.workers = workers
+        self.config = config  # bench/traced_gunicorn.py: the same settings, the workers under tracemalloc
         self.pids: list[int] = []  # the workers, once up
         self.attempts = 0
         self._start()
@@ -109,7 +110,7 @@ class Gunicorn:
         self.attempts += 1
         # The log is ours until stop() closes it.
         self.process, self.log = spawn_logged(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], ROOT,
+            [str(BIN / "gunicorn"), "-c", self.config, "wsgi:app"], ROOT,
             env={**self.env, "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(self.workers)},
         )
 

@@ -19,7 +19,7 @@ _PRODUCTION = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 exec(compile(_PRODUCTION.read_text(), str(_PRODUCTION), "exec"))  # noqa: S102
 
 FRAMES = int(os.environ.get("TRACEMALLOC_FRAMES", "12"))
-SAMPLE_SECONDS = 5.0
+SAMPLE_SECONDS = float(os.environ.get("TRACEMALLOC_SAMPLE_SECONDS", "5"))
 
 
 _production_post_fork = globals()["post_fork"]  # gunicorn.conf.py's, run above
