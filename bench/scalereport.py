@@ -97,25 +97,24 @@ def _memory_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                                f"{_mb(after)} at the end ({growth:+.1f} MB)",
                       "passed": bool(before) and growth < MAX_RSS_GROWTH_MB})
         if len(cycles) >= 4:
-            half = len(cycles) // 2
-            rise = max(_growth(_peaks(cycles[:half]), _peaks(cycles[half:])), 0.0)
-            found.append({"target": f"worker memory {CONFIGS[label]}: flat once warm, its peak over the last "
-                                    f"{len(cycles) - half} passes of every request less than "
-                                    f"{MAX_PEAK_RISE_MB:g} MB above its peak over the {half} before",
-                          "value": f"{rise:+.1f} MB ({_mb(_peaks(cycles[:half]))} then {_mb(_peaks(cycles[half:]))}); "
-                                   f"growth in each request's timed part: {_by_case(config)}",
-                          "passed": rise < MAX_PEAK_RISE_MB})
+            found.append(_flat(f"worker memory {CONFIGS[label]}: flat once warm,", "passes of every request", cycles,
+                               f"growth in each request's timed part: {_by_case(config)}"))
         heap = (config.get("python_heap_mb") or {}).get("cycles") or []
         if len(heap) >= 4:  # --traced: what Python itself holds, beside the RSS that malloc's high-water marks lift
-            half = len(heap) // 2
-            rise = max(_growth(_peaks(heap[:half]), _peaks(heap[half:])), 0.0)
-            found.append({"target": f"Python heap {CONFIGS[label]} (tracemalloc): its peak over the last "
-                                    f"{len(heap) - half} passes less than {MAX_PEAK_RISE_MB:g} MB above its peak "
-                                    f"over the {half} before",
-                          "value": f"{rise:+.1f} MB; after the warm-up {_mb(config['python_heap_mb']['before'])}, "
-                                   f"then after each pass {' → '.join(_mb(cycle) for cycle in heap)}",
-                          "passed": rise < MAX_PEAK_RISE_MB})
+            found.append(_flat(f"Python heap {CONFIGS[label]} (tracemalloc):", "passes", heap,
+                               f"after the warm-up {_mb(config['python_heap_mb']['before'])}, then after each pass "
+                               f"{' → '.join(_mb(cycle) for cycle in heap)}"))
     return found
+
+
+def _flat(what: str, passes: str, readings: list[dict[Any, float]], detail: str) -> dict[str, Any]:
+    """Flat once warm: the peak over the last half of the readings less than MAX_PEAK_RISE_MB above the first half's."""
+    half = len(readings) // 2
+    first, last = _peaks(readings[:half]), _peaks(readings[half:])
+    rise = max(_growth(first, last), 0.0)
+    return {"target": f"{what} its peak over the last {len(readings) - half} {passes} less than "
+                      f"{MAX_PEAK_RISE_MB:g} MB above its peak over the {half} before",
+            "value": f"{rise:+.1f} MB ({_mb(first)} then {_mb(last)}); {detail}", "passed": rise < MAX_PEAK_RISE_MB}
 
 
 def _peaks(readings: list[dict[Any, float]]) -> dict[Any, float]:

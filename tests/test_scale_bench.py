@@ -45,3 +45,27 @@ def test_the_script_explains_itself() -> None:
     done = subprocess.run([sys.executable, "-m", "bench.scale", "--help"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and "--quick" in done.stdout and "--load-only" in done.stdout
+
+
+def test_memory_is_flat_once_the_last_half_of_the_passes_peaks_no_higher_than_the_first() -> None:
+    def run(rss: list[float], heap: list[float]) -> dict[str, bool]:
+        config = {"cases": {}, "rss_mb": {"start": {1: 70.0}, "before": {1: 75.0}, "measured": {1: 80.0},
+                                          "cycles": [{1: mb} for mb in rss], "after": {1: rss[-1]}},
+                  "python_heap_mb": {"before": {1: 13.0}, "cycles": [{1: mb} for mb in heap]}}
+        found = scalereport._memory_targets({"configs": {"no_index": config}})
+        return {target["target"].split(":")[0].split(" (")[0]: target["passed"] for target in found
+                if "flat" in target["target"] or "heap" in target["target"]}
+
+    # A plateau reached in the first half, moving below it later: flat. The Python heap rising a MB a pass: not.
+    assert run([84.0, 92.4, 92.4, 90.0, 91.0, 92.4], [13.0, 13.1, 13.0, 13.2, 13.1, 13.2]) == {
+        "worker memory without TIME_INDEX": True, "Python heap without TIME_INDEX": True}
+    assert run([84.0, 85.0, 86.0, 87.0, 88.0, 89.0], [13.0, 14.0, 15.0, 16.0, 17.0, 18.0]) == {
+        "worker memory without TIME_INDEX": False, "Python heap without TIME_INDEX": False}
+    # --traced also adds its line only where there are enough passes to halve.
+    assert "Python heap without TIME_INDEX" not in run([84.0] * 4, [13.0, 13.0])
+
+
+def test_the_traced_run_is_one_configuration() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.scale", "--traced"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "--config" in done.stderr
