@@ -12,8 +12,8 @@ whether it was complete, the p50 over a few repetitions beside the same reads ma
 keeps writing while it measures, so that "now" stays live. Results: bench/results/scale.json (scale-quick.json),
 bench/RESULTS.md's and docs/benchmarks.md's scale sections are written from it (`--no-write-up` to skip).
 `--config no_index --passes 100` measures one configuration with a long tail of passes (scale-CONFIG.json);
-`--traced` adds the worker's Python heap (tracemalloc) after each pass and what grew in it between the first pass and
-the last, to tell a leak from malloc's high-water marks (scale-CONFIG-traced.json; its times are not figures).
+`--traced` adds the worker's Python heap (tracemalloc) after each pass and what grew in it from before the first pass to
+after the last, to tell a leak from malloc's high-water marks (scale-CONFIG-traced.json; its times are not figures).
 """
 from __future__ import annotations
 
