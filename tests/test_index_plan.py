@@ -173,3 +173,51 @@ def test_freshness_reads_without_the_index_when_the_newest_events_have_no_time_b
     assert answer["time_index_not_used"].startswith("2 events of the last 8 s have no time_bucket")
     page = client.get("/freshness").get_data(as_text=True)
     assert "data-index-not-used" in page and "the time index time-index misses them" in page
+
+
+def test_range_pages_read_without_the_index_for_a_minute_once_freshness_finds_events_without_time_bucket(
+        indexed: Table) -> None:
+    """The landing page through the index would miss a new writer's events (they have no time_bucket) with nothing
+    said unless the backfill sample happened on them. Once the freshness check has found some among the newest, range
+    pages read by the old plans for a minute and say why; plan=index still reads the index, and says what it lacks."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.formats.times import format_stored
+
+    now = datetime.now(UTC)
+    keyed = format_stored(now - timedelta(seconds=60))
+    put_items(indexed, [{"event_id": "keyed", "timestamp": keyed, "time_bucket": time_bucket("keyed", keyed, CONFIG)}]
+              + [{"event_id": f"unkeyed-{n}", "timestamp": format_stored(now - timedelta(seconds=n))} for n in (2, 3)])
+    client = app_for(indexed, TIME_INDEX="time-index")
+    window = {"from": "now-15m", "to": "now"}
+    before = body(client.get("/api/events", query_string=window))
+    assert before["plan"] == "index" and [item["event_id"] for item in before["items"]] == ["keyed"]
+    assert body(client.get("/api/freshness"))["time_index_not_used"].startswith("2 events of the last 8 s")
+    after = body(client.get("/api/events", query_string=window))
+    assert after["plan"] != "index"
+    assert [item["event_id"] for item in after["items"]] == ["keyed", "unkeyed-3", "unkeyed-2"]
+    assert after["plan_reason"].endswith("the time index time-index is not used: the freshness check found 2 events "
+                                         "of the last seconds without time_bucket (a writer does not add it yet)")
+    # The landing page is that window: its rows are the same.
+    landing = client.get("/").get_data(as_text=True)
+    assert "unkeyed-2" in landing and "is not used: the freshness check found 2 events" in landing
+    asked = body(client.get("/api/events", query_string={**window, "plan": "index"}))
+    assert asked["plan"] == "index" and "the freshness check found 2 events" in asked["plan_reason"]
+    timeline = body(client.get("/api/timeline", query_string=window))
+    assert timeline["plan"] != "index" and "the freshness check found 2 events" in timeline["plan_reason"]
+
+
+def test_the_freshness_checks_finding_lasts_a_minute_and_a_clean_check_clears_it() -> None:
+    from dashboard.store.backfillsample import BackfillSample
+
+    clock = [100.0]
+    sample = BackfillSample(None, "t", clock=lambda: clock[0], refresh_seconds=60)  # type: ignore[arg-type]
+    assert sample.unkeyed_lately() is None
+    sample.note_unkeyed(3)
+    clock[0] += 59
+    assert sample.unkeyed_lately() == 3
+    clock[0] += 1
+    assert sample.unkeyed_lately() is None
+    sample.note_unkeyed(2)
+    sample.note_unkeyed(0)
+    assert sample.unkeyed_lately() is None

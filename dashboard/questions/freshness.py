@@ -99,6 +99,7 @@ def read(table: Table, now: datetime, budget: ReadBudget, max_age_seconds: int |
         return Freshness(table.freshness.newest(now, RECENT_SECONDS, look_back, budget), now, max_age)
     through_index = index.reader.newest(now, RECENT_SECONDS, look_back, budget)
     unkeyed = table.freshness.unkeyed(now, TIME_BUCKET_ATTRIBUTE, budget=budget)
+    table.note_unkeyed(unkeyed.count)  # range pages read without the index for the next minute where there are any
     checked = replace(through_index, calls=through_index.calls + unkeyed.calls,
                       consumed_rcu=_sum(through_index.consumed_rcu, unkeyed.consumed_rcu))
     if not unkeyed.count:

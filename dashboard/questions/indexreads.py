@@ -29,6 +29,17 @@ def index_state(table: Table, requested: str | None, fanout_allowed: bool) -> tu
     return state, None
 
 
+def for_page(table: Table, requested: str | None,
+             fanout_allowed: bool) -> tuple[IndexState | None, str | None, str | None]:
+    """As `index_state`, for a range page, and when the index serves but is not used, why not: a writer that does
+    not add time_bucket yet (the freshness check found some of its newest events within the last minute) leaves
+    the newest events, which a page shows first, out of the index. Asked for by plan=index, it is still read."""
+    state, refusal = index_state(table, requested, fanout_allowed)
+    if state is None or state.reader is None or requested == plans.INDEX or not state.unkeyed_lately:
+        return state, refusal, None
+    return None, None, f"the time index {state.reader.config.name} is not used: {_unkeyed(state)}"
+
+
 def _reach(state: IndexState, span: Span) -> tuple[TimeIndexConfig, int, int]:
     """The index's settings, how many of its buckets a span touches, and the Queries that takes (one per shard)."""
     assert state.reader is not None
@@ -76,9 +87,21 @@ def for_whole_range(table: Table, requested: str | None,
 
 
 def _found(state: IndexState) -> str:
-    """What the backfill sample found (store/backfillsample.py), where it is why the index is not complete."""
-    return (f"a sample of {state.sampled or 0:,} events found {state.sampled_unbackfilled or 0:,} without time_bucket "
-            "(not yet backfilled)")
+    """What the backfill sample (store/backfillsample.py) and the freshness check found, where it is why the index
+    is not complete."""
+    found = []
+    if state.sampled_unbackfilled or not state.unkeyed_lately:
+        found.append(f"a sample of {state.sampled or 0:,} events found {state.sampled_unbackfilled or 0:,} without "
+                     "time_bucket (not yet backfilled)")
+    if state.unkeyed_lately:
+        found.append(_unkeyed(state))
+    return "; ".join(found)
+
+
+def _unkeyed(state: IndexState) -> str:
+    count = state.unkeyed_lately or 0
+    return (f"the freshness check found {count:,} event{'' if count == 1 else 's'} of the last seconds without "
+            "time_bucket (a writer does not add it yet)")
 
 
 def whole_range_choice(state: IndexState, span: Span) -> plans.Choice:

@@ -252,13 +252,14 @@ def _read_range(table: Table, query: ListingQuery, budget: ReadBudget) -> tuple[
     assert query.range is not None
     allowed = fanout_allowed(table, query.range)
     after = query.position.start_key if isinstance(query.position.start_key, Keyset) else None
-    index, refusal = indexreads.index_state(table, query.range.plan, allowed)
+    index, refusal, not_used = indexreads.for_page(table, query.range.plan, allowed)
     if refusal is not None:
         raise BadParameter(refusal)
     if index is not None:
         return indexreads.read_page(index, query.range.span(), query.limit, after, query.filters, budget)
-    return pagereads.read_page(table, query.range.span(), query.limit, after, query.filters, budget,
-                               query.range.plan, allowed)
+    page, choice = pagereads.read_page(table, query.range.span(), query.limit, after, query.filters, budget,
+                                       query.range.plan, allowed)
+    return page, (replace(choice, reason=f"{choice.reason}; {not_used}") if not_used else choice)
 
 
 def fetch(table: Table, query: ListingQuery, cursors: Cursors, budget: ReadBudget) -> Listing:

@@ -88,7 +88,8 @@ class Table:
     def time_index(self, sampled: bool = True) -> IndexState:
         """Whether the configured time index can serve ranges now, and how much of the table it holds: from the
         DescribeTable the table's figures are read with (reused for a minute) and, unless `sampled` is False or the
-        ItemCounts already say the index is short, the backfill sample (one Scan call a minute)."""
+        ItemCounts already say the index is short, the backfill sample (one Scan call a minute); and, without a call,
+        whether the freshness check found events without time_bucket among the newest within the last minute."""
         if self.index_ranges is None:
             return IndexState(None, "no time index is configured (TIME_INDEX)")
         described = self.status.described_table()
@@ -98,10 +99,17 @@ class Table:
         if problem is not None:
             return IndexState(None, problem)
         state = IndexState(self.index_ranges, None, *index_coverage(self.index_ranges.config, described))
+        if self.backfill_sample is not None:
+            state = replace(state, unkeyed_lately=self.backfill_sample.unkeyed_lately())
         if not sampled or state.counted_short or self.backfill_sample is None:
             return state
         found = self.backfill_sample.latest(state.table_items)
         return replace(state, sampled=found.sampled, sampled_unbackfilled=found.unbackfilled) if found else state
+
+    def note_unkeyed(self, count: int) -> None:
+        """What the freshness check found: events of the last seconds without time_bucket (kept a minute, no call)."""
+        if self.backfill_sample is not None:
+            self.backfill_sample.note_unkeyed(count)
 
     @classmethod
     def open(cls, settings: Settings) -> Table:

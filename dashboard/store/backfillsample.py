@@ -64,6 +64,7 @@ class BackfillSample:
         self._lock = threading.Lock()
         self._taken_at: float | None = None
         self._latest: Sample | None = None
+        self._unkeyed: tuple[int, float] | None = None  # the freshness check's last finding, and when
 
     def latest(self, table_items: int | None) -> Sample | None:
         """The sample taken within the last `refresh_seconds`, or a new one; None when it could not be taken."""
@@ -77,6 +78,20 @@ class BackfillSample:
                 found = None  # throttled, refused, out of time: unknown for the period, the page goes on
             self._taken_at, self._latest = now, found
             return found
+
+    def note_unkeyed(self, count: int) -> None:
+        """What the freshness check just found: how many of the last seconds' events have no `time_bucket` (0: none,
+        which clears an earlier finding). No call: it read them itself (store/freshness.py, `unkeyed`)."""
+        with self._lock:
+            self._unkeyed = (count, self._clock())
+
+    def unkeyed_lately(self) -> int | None:
+        """The events without `time_bucket` the freshness check found within the last `refresh_seconds` (None: it
+        found none, or has not looked lately)."""
+        with self._lock:
+            if self._unkeyed is None or self._clock() - self._unkeyed[1] >= self.refresh_seconds:
+                return None
+            return self._unkeyed[0] or None
 
     def _take(self, table_items: int | None) -> Sample:
         total = segments(table_items)

@@ -47,6 +47,9 @@ class IndexState:
     # The backfill sample (store/backfillsample.py): events it read, and of them without time_bucket (None: unknown).
     sampled: int | None = None
     sampled_unbackfilled: int | None = None
+    # Events of the last seconds without time_bucket, found by the freshness check within the last minute
+    # (`BackfillSample.note_unkeyed`): a writer that does not add it yet, whose events the index misses from now on.
+    unkeyed_lately: int | None = None
 
     @property
     def counted_short(self) -> bool:
@@ -55,8 +58,9 @@ class IndexState:
 
     @property
     def incomplete(self) -> bool:
-        """Some events are not backfilled yet: fewer in the index by ItemCount, or one found by the sample."""
-        return self.counted_short or bool(self.sampled_unbackfilled)
+        """Some events are not in the index: fewer there by ItemCount, or one without time_bucket found by the sample
+        or, among the newest, by the freshness check."""
+        return self.counted_short or bool(self.sampled_unbackfilled) or bool(self.unkeyed_lately)
 
 
 class IndexRangeReader:
