@@ -57,7 +57,7 @@ def test_settled_seconds_are_remembered_so_a_quiet_table_costs_its_look_back_onc
 
 def test_the_memory_of_seconds_holds_the_longest_look_back_and_no_more():
     # A day's look-back (the longest max_age) is remembered whole, with an hour of seconds since it was read;
-    # a week, as before, was 150 MB a table that no question reads.
+    # a week, as before, was about 190 MB a table that no question reads.
     assert freshness.MAX_LOOK_BACK_SECONDS <= MEMORY_SECONDS <= freshness.MAX_LOOK_BACK_SECONDS + 3600
     memory = SecondMemory(size=3)
     for n in range(5):

@@ -88,9 +88,9 @@ def for_whole_range(table: Table, requested: str | None,
 
 def _found(state: IndexState) -> str:
     """What the backfill sample (store/backfillsample.py) and the freshness check found, where it is why the index
-    is not complete."""
+    is not complete (with the ItemCounts not short, one of them found an event without time_bucket)."""
     found = []
-    if state.sampled_unbackfilled or not state.unkeyed_lately:
+    if state.sampled_unbackfilled:
         found.append(f"a sample of {state.sampled or 0:,} events found {state.sampled_unbackfilled or 0:,} without "
                      "time_bucket (not yet backfilled)")
     if state.unkeyed_lately:
